@@ -1,0 +1,69 @@
+# Neural Network Foundations: one command per job. `make help` lists them.
+# Every target that needs the environment depends on `setup`, so `make demo` and `make test`
+# work on a fresh clone.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(CURDIR)/$(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 1
+
+# nbgrader shells out to `alembic`, so the venv's bin/ must be on PATH.
+export PATH := $(BIN):$(PATH)
+# The reference (nnref) and the grader (nngrade) are reached through PYTHONPATH, never installed.
+export PYTHONPATH := $(CURDIR)/lib
+# MNIST: use the course's shared copy when it is there (the loader also reads its own config/cache).
+SHARED_MNIST := $(abspath $(CURDIR)/../shared/data/mnist)
+ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),)
+export NNCOURSE_MNIST_DIR ?= $(SHARED_MNIST)
+endif
+export MPLBACKEND ?= Agg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup test unit check release grade demo bench lab clean
+
+help:
+	@echo "make setup    create .venv and install everything (run by the other targets)"
+	@echo "make demo     release, simulated class, autograde, feedback, grades table"
+	@echo "make test     everything CI runs: library tests, autograder self-test"
+	@echo "make check    autograder self-test (solutions full marks, blank zero, mutants caught)"
+	@echo "make release  source/ -> release/ and solutions/"
+	@echo "make grade    autograde submitted/, feedback, grades.csv   (JOBS=N for parallel)"
+	@echo "make bench    benchmarks -> benchmarks/results.json"
+	@echo "make lab      JupyterLab with the reference on the path (instructors)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m nngrade check
+
+unit: setup
+	$(BIN)/python -m pytest -n 2 tests/lib
+
+check: setup
+	$(BIN)/python -m nngrade check
+
+release: setup
+	$(BIN)/python -m nngrade release
+
+grade: setup
+	$(BIN)/python -m nngrade grade --jobs $(JOBS)
+
+demo: setup
+	$(BIN)/python -m nngrade demo
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+lab: setup
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf submitted feedback gradebook.db grades.csv .pytest_cache
