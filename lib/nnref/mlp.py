@@ -162,11 +162,19 @@ class MLP:
         X = self._inputs(X)
         y = self._targets(X, y)
         outputs, caches = self._run(X, train=True, rng=rng)
-        if self.head == "ce":
-            loss, doutputs = cross_entropy_loss(outputs, y)
-        else:
-            loss, doutputs = mse_loss(outputs, y, reduction=self.mse_reduction)
+        loss, doutputs = self._head_loss(outputs, y)
         return loss, self._backprop(doutputs, caches)
+
+    def _head_loss(self, outputs, y):
+        if self.head == "ce":
+            return cross_entropy_loss(outputs, y)
+        return mse_loss(outputs, y, reduction=self.mse_reduction)
+
+    def loss(self, X, y):
+        """Evaluation-mode loss (no dropout, no gradients): the head's loss of ``forward(X)``."""
+        X = self._inputs(X)
+        y = self._targets(X, y)
+        return self._head_loss(self.forward(X), y)[0]
 
     def forward(self, X):
         """Evaluation-mode outputs (no dropout): logits (N, C) for "ce", predictions (N, C) for "mse"."""

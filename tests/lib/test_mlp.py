@@ -131,6 +131,8 @@ def test_forward_predict_and_proba_match_torch_in_eval_mode():
     assert_close(model.forward(X), model.forward(X))  # evaluation mode is deterministic
     assert np.array_equal(model.predict(X), logits.argmax(dim=1).numpy())
     assert_close(model.predict_proba(X), torch.softmax(logits, dim=1).numpy())
+    eval_loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y)).item()
+    assert model.loss(X, y) == pytest.approx(eval_loss, rel=1e-12)
 
 
 @settings(max_examples=12, deadline=None, derandomize=True)
