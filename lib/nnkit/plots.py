@@ -32,6 +32,11 @@ __all__ = [
 CLASS_COLORS = plt.get_cmap("tab10").colors
 
 
+
+def _set_labels(ax, **properties):
+    """``ax.set`` for the given properties, skipping ``None`` so an existing title or limit survives."""
+    ax.set(**{name: value for name, value in properties.items() if value is not None})
+
 def _class_color(k: int):
     return CLASS_COLORS[k % len(CLASS_COLORS)]
 
@@ -123,7 +128,7 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], np.ndarray], X, y=
               cmap=ListedColormap([_class_color(k) for k in range(n_classes)]),
               vmin=-0.5, vmax=n_classes - 0.5, alpha=alpha)
     _scatter_classes(ax, X, labels)
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    _set_labels(ax, xlabel="$x_1$", ylabel="$x_2$", title=title)
     return ax
 
 
@@ -160,7 +165,7 @@ def plot_line_boundary(w, b: float = 0.0, X=None, y=None, ax=None, *, padding: f
     ax.set_xlim(x_low, x_high)
     ax.set_ylim(y_low, y_high)
     ax.legend(loc="best", fontsize="small")
-    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    _set_labels(ax, xlabel="$x_1$", ylabel="$x_2$", title=title)
     return ax
 
 
@@ -217,7 +222,7 @@ def plot_curves(history, ax=None, *, keys: Sequence[str] | None = None, xlabel: 
     if logy:
         ax.set_yscale("log")
     ax.legend(loc="best", fontsize="small")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    _set_labels(ax, xlabel=xlabel, ylabel=ylabel, title=title)
     return ax
 
 
@@ -354,7 +359,7 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, ax=None, *, display_label
     ticks = np.arange(len(labels))
     ax.set_xticks(ticks, names)
     ax.set_yticks(ticks, names)
-    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    _set_labels(ax, xlabel="predicted class", ylabel="true class", title=title)
     ax.figure.colorbar(image, ax=ax)
     return ax
 
@@ -403,7 +408,7 @@ def plot_trajectories(f: Callable[[np.ndarray, np.ndarray], np.ndarray], paths, 
         ax.plot(points[:, 0], points[:, 1], marker="o", markersize=3, markevery=[0],
                 color=_class_color(i), label=name if name is not None else f"path {i}")
     ax.legend(loc="best", fontsize="small")
-    ax.set(xlim=xlim, ylim=ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", title=title)
+    _set_labels(ax, xlim=xlim, ylim=ylim, xlabel=r"$\theta_1$", ylabel=r"$\theta_2$", title=title)
     return ax
 
 

@@ -305,3 +305,10 @@ def test_trajectories_list_of_paths_explicit_view_and_levels():
         plots.plot_trajectories(lambda a, b: 1.0, [np.zeros((2, 2))])
     with pytest.raises(ValueError, match=r"paths\['SGD'\] must have 2 columns"):
         plots.plot_trajectories(bowl, {"SGD": np.zeros((3, 3))})
+
+
+def test_a_second_plot_on_the_same_axes_keeps_its_title():
+    ax = plots.plot_line_boundary(np.array([-1.0, 1.0]), 0.0, title="X1 vs X2")
+    plots.plot_line_boundary(np.array([1.0, 1.0]), -3.0, ax=ax)
+    assert ax.get_title() == "X1 vs X2"
+    plt.close(ax.figure)
