@@ -1,0 +1,81 @@
+"""nbgrader settings of the course, read by every `nbgrader` app and by `python -m nngrade`.
+
+`docs/grading.md` explains each choice. Run nbgrader through the make targets (`make release`,
+`make grade`, `make check`, `make demo`): they set PYTHONPATH=lib, which this file and the grading
+kernels need (hidden tests import the reference `nnref` and `nngrade.hidden`).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    GetGrades,
+    IgnorePattern,
+    IncludeHeaderFooter,
+    LimitOutput,
+    LockCells,
+    SaveAutoGrades,
+)
+
+from nngrade.kernel import GradingExecute  # noqa: E402
+from nngrade.notebooks import HideTestTracebacks  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+# --- course and folders (nbgrader's layout; the gradebook lives in the course root) -------------
+c.CourseDirectory.course_id = "nn-foundations"
+c.CourseDirectory.source_directory = "source"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.solution_directory = "solutions"
+# Default: sqlite:///<course root>/gradebook.db. For many graders or parallel grading use PostgreSQL,
+# e.g. NNCOURSE_DB_URL=postgresql://grader:secret@dbhost/nncourse (needs the psycopg2 package).
+if os.environ.get("NNCOURSE_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["NNCOURSE_DB_URL"]
+
+# --- execution ------------------------------------------------------------------------------------
+# Lecture notebooks run in under 25 s in total; 60 s per cell leaves room for a slow machine.
+# A notebook may raise its own limit with metadata {"nncourse": {"timeout": <seconds>}}
+# (homework 2 trains for minutes); `python -m nngrade` applies it per assignment.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+# Grading kernels: PYTHONPATH=lib, NNCOURSE_GRADING=1, MPLBACKEND=Agg, optional sandbox launcher
+# (c.CourseKernelManager.launcher = [...]). nbgrader's own list, with Execute swapped.
+c.Autograde.autograde_preprocessors = [
+    GradingExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+
+# --- autograding ------------------------------------------------------------------------------------
+# A student who deleted a test cell gets it back (and is graded on it) instead of silently losing it.
+c.OverwriteCells.add_missing_cells = True
+# nbgrader scores a test cell 0 when anything reaches stderr. Library warnings (DeprecationWarning,
+# RuntimeWarning from an overflowing exp, ...) do not make an answer wrong: drop those outputs.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"\b\w*Warning: "
+# Keep feedback readable and the gradebook small when a submission prints in a loop.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+
+# --- solutions and feedback never show hidden tests ----------------------------------------------------
+c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme, ClearHiddenTests]
+# Written answers (`written_<topic>` markdown answer cells) may carry their rubric in a
+# "=== BEGIN MARK SCHEME ===" region. nbgrader only accepts those in task cells and would refuse to
+# build the solutions; removing the rubric from an answer cell is exactly what we want there.
+c.ClearMarkScheme.enforce_metadata = False
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTestTracebacks, CSSHTMLHeaderPreprocessor]
