@@ -67,3 +67,4 @@ lab: setup
 
 clean:
 	rm -rf submitted feedback gradebook.db grades.csv .pytest_cache
+	find autograded -mindepth 1 ! -name README.md -exec rm -rf {} +
