@@ -34,6 +34,20 @@ def as_float_array(x, name: str, *, ndim=None, finite: bool = True) -> np.ndarra
     ``ndim`` may be an int or a tuple of allowed ints. Raises ``TypeError`` for non-numeric input and
     ``ValueError`` for a wrong number of dimensions or (when ``finite``) NaN/inf entries.
     """
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        arr = x  # the common case, checked without the dtype-hierarchy lookups below
+    else:
+        arr = _converted_to_float(x, name)
+    if ndim is not None:
+        check_ndim(arr, name, ndim)
+    if finite and not np.isfinite(arr).all():
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s) ({_describe(arr)})")
+    return arr
+
+
+def _converted_to_float(x, name: str) -> np.ndarray:
+    """``x`` as an ndarray of a floating dtype (integers and booleans become float64)."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
     arr = np.asarray(x)
@@ -43,11 +57,6 @@ def as_float_array(x, name: str, *, ndim=None, finite: bool = True) -> np.ndarra
         raise TypeError(f"{name} must be real-valued, got {_describe(arr)}")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
-    if ndim is not None:
-        check_ndim(arr, name, ndim)
-    if finite and not np.all(np.isfinite(arr)):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s) ({_describe(arr)})")
     return arr
 
 

@@ -65,6 +65,7 @@ class MLP:
     dtype : np.float64 or np.float32; parameters, activations and gradients use it.
 
     ``params`` = [W_1, b_1, ..., W_L, b_L] with W_l of shape (H_{l−1}, H_l) and b_l of shape (H_l,).
+    ``MLP.from_params(params, ...)`` builds a network around existing parameter arrays instead.
     """
 
     def __init__(self, layer_sizes, *, activation="relu", head="ce", mse_reduction="mean",
@@ -75,9 +76,56 @@ class MLP:
                              f"got {layer_sizes!r}")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        self._configure([int(s) for s in sizes], dtype, activation=activation, head=head,
+                        mse_reduction=mse_reduction, output_activation=output_activation, dropout=dropout)
+        if weight_scale is not None:
+            weight_scale = check_positive(weight_scale, "weight_scale")
+        self.params = []
+        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
+            std = init_std(fan_in, fan_out, activation) if weight_scale is None else weight_scale
+            weights = rng.standard_normal((fan_in, fan_out), dtype=self.dtype) * self.dtype.type(std)
+            self.params += [weights, np.zeros(fan_out, dtype=self.dtype)]
+
+    @classmethod
+    def from_params(cls, params, **options):
+        """A network around existing parameters, without drawing initial weights.
+
+        params: [W_1, b_1, ..., W_L, b_L] with W_l of shape (H_{l−1}, H_l) and b_l of shape (H_l,), all
+        float32 or all float64 numpy arrays. The network adopts the arrays themselves (no copy:
+        ``net.params[i] is params[i]``), so an optimizer stepping them trains it; ``loss_and_grads`` and
+        ``forward`` never write into them. ``options``: the constructor's ``activation``, ``head``,
+        ``mse_reduction``, ``output_activation``, ``dropout``.
+        """
+        params = list(params)
+        if not params or len(params) % 2:
+            raise ValueError(f"params must be [W_1, b_1, ..., W_L, b_L], got {len(params)} arrays")
+        for i, param in enumerate(params):
+            if not isinstance(param, np.ndarray) or param.dtype not in (np.float32, np.float64) \
+                    or param.dtype != params[0].dtype:
+                got = f"dtype {param.dtype}" if isinstance(param, np.ndarray) else type(param).__name__
+                raise TypeError(f"params[{i}] must be a numpy array of dtype {params[0].dtype} (float32 or "
+                                f"float64, the same for all), got {got}")
+        sizes = []
+        for i in range(0, len(params), 2):
+            weights, bias = params[i], params[i + 1]
+            chains = weights.ndim == 2 and (not sizes or weights.shape[0] == sizes[-1])
+            if not chains or bias.shape != weights.shape[1:]:
+                fan_in = sizes[-1] if sizes else "D"
+                raise ValueError(f"params[{i}] and params[{i + 1}] must have shapes ({fan_in}, H) and (H,), "
+                                 f"got {weights.shape} and {bias.shape}")
+            sizes = sizes or [weights.shape[0]]
+            sizes.append(weights.shape[1])
+        network = cls.__new__(cls)
+        network._configure(sizes, params[0].dtype, **options)
+        network.params = params
+        return network
+
+    def _configure(self, layer_sizes, dtype, *, activation="relu", head="ce", mse_reduction="mean",
+                   output_activation="identity", dropout=0.0):
+        """Validate and store everything but the parameters (shared by ``__init__`` and ``from_params``)."""
         if np.dtype(dtype) not in (np.float32, np.float64):
             raise TypeError(f"dtype must be np.float32 or np.float64, got {np.dtype(dtype)}")
-        self.layer_sizes = [int(s) for s in sizes]
+        self.layer_sizes = layer_sizes
         self.activation = _check_choice(activation, "activation", tuple(ACTIVATION_LAYERS))
         self.head = _check_choice(head, "head", HEADS)
         self.mse_reduction = _check_choice(mse_reduction, "mse_reduction", MSE_REDUCTIONS)
@@ -87,13 +135,6 @@ class MLP:
                              f"got {output_activation!r}")
         self.dropout = check_probability(dropout, "dropout")
         self.dtype = np.dtype(dtype)
-        if weight_scale is not None:
-            weight_scale = check_positive(weight_scale, "weight_scale")
-        self.params = []
-        for fan_in, fan_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:]):
-            std = init_std(fan_in, fan_out, activation) if weight_scale is None else weight_scale
-            weights = rng.standard_normal((fan_in, fan_out), dtype=self.dtype) * self.dtype.type(std)
-            self.params += [weights, np.zeros(fan_out, dtype=self.dtype)]
 
     @property
     def n_layers(self):
@@ -107,17 +148,22 @@ class MLP:
         return X.astype(self.dtype, copy=False)
 
     def _run(self, X, *, train, rng):
-        """Forward pass; returns the outputs and the per-layer caches for ``_backprop``."""
+        """Forward pass; returns the outputs and the per-layer caches for ``_backprop``.
+
+        X was validated by the caller and the parameters are the network's own, so the layers run
+        with ``check=False``: no re-validation, and caches reference the arrays instead of copying
+        them (nothing writes into them before ``_backprop``; the optimizer steps after it).
+        """
         hidden_forward = ACTIVATION_LAYERS[self.activation][0]
         output_forward = ACTIVATION_LAYERS[self.output_activation][0]
         h, caches = X, []
         for layer in range(self.n_layers):
-            h, affine_cache = affine_forward(h, self.params[2 * layer], self.params[2 * layer + 1])
+            h, affine_cache = affine_forward(h, self.params[2 * layer], self.params[2 * layer + 1], check=False)
             if layer < self.n_layers - 1:
-                h, act_cache = hidden_forward(h)
-                h, drop_cache = dropout_forward(h, self.dropout, train=train, rng=rng)
+                h, act_cache = hidden_forward(h, check=False)
+                h, drop_cache = dropout_forward(h, self.dropout, train=train, rng=rng, check=False)
             else:
-                h, act_cache = output_forward(h)
+                h, act_cache = output_forward(h, check=False)
                 drop_cache = None
             caches.append((affine_cache, act_cache, drop_cache))
         return h, caches
@@ -130,12 +176,12 @@ class MLP:
         for layer in reversed(range(self.n_layers)):
             affine_cache, act_cache, drop_cache = caches[layer]
             if layer < self.n_layers - 1:
-                dout = hidden_backward(dropout_backward(dout, drop_cache), act_cache)
+                dout = hidden_backward(dropout_backward(dout, drop_cache, check=False), act_cache, check=False)
             else:
-                dout = output_backward(dout, act_cache)
+                dout = output_backward(dout, act_cache, check=False)
             # the first layer's input is data: its gradient is never needed
-            dout, grads[2 * layer], grads[2 * layer + 1] = affine_backward(dout, affine_cache,
-                                                                           input_grad=layer > 0)
+            dout, grads[2 * layer], grads[2 * layer + 1] = affine_backward(
+                dout, affine_cache, input_grad=layer > 0, check=False)
         return grads
 
     def _targets(self, X, y):

@@ -18,6 +18,8 @@ function ``epoch -> lr``; assign its value to ``opt.lr`` at the start of each ep
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnkit.validation import as_float_array, check_positive, check_probability
@@ -213,9 +215,9 @@ class SGD(Optimizer):
             buf = self.state[i].get("momentum_buffer")
             if buf is None:  # torch starts the buffer at the first gradient, undampened
                 buf = self.state[i]["momentum_buffer"] = np.array(grad)  # a copy, 0-d included
-            else:
+            else:  # in place: the buffer is the optimizer's own
                 buf *= self.momentum
-                buf += (1.0 - self.dampening) * grad
+                buf += (1.0 - self.dampening) * grad if self.dampening else grad
             grad = grad + self.momentum * buf if self.nesterov else buf
         param -= self.lr * grad
 
@@ -311,12 +313,19 @@ class Adam(Optimizer):
     def _update(self, i, param, grad):
         state = self.state[i]
         state["step"] += 1
+        t = state["step"]
         grad = self._decayed(param, grad)
         beta1, beta2 = self.betas
-        param[...], state["exp_avg"][...], state["exp_avg_sq"][...] = adam_step(
-            param, grad, state["exp_avg"], state["exp_avg_sq"], state["step"],
-            lr=self.lr, beta1=beta1, beta2=beta2, eps=self.eps,
-        )  # fmt: skip
+        # adam_step's formulas, in place and in torch's order (the moments are the optimizer's own)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1.0 - beta1) * grad  # m ← β₁ m + (1 − β₁) g
+        v *= beta2
+        v += (1.0 - beta2) * grad * grad  # v ← β₂ v + (1 − β₂) g²
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1.0 - beta2**t)
+        denom += self.eps  # √v̂ + ε with v̂ = v / (1 − β₂ᵗ)
+        param -= (self.lr / (1.0 - beta1**t)) * m / denom  # p ← p − γ m̂ / (√v̂ + ε), m̂ = m / (1 − β₁ᵗ)
 
 
 class AdamW(Adam):

@@ -286,3 +286,25 @@ def test_no_function_mutates_its_inputs(case):
         for arg in args:
             if isinstance(output, np.ndarray) and isinstance(arg, np.ndarray) and output.size:
                 assert not np.shares_memory(output, arg), f"{name} returned a view of an input"
+
+
+def test_unchecked_fast_path_computes_the_same_as_the_checked_one():
+    # check=False (used inside the MLP's training loop) skips validation and cache copies only
+    x, w, b = RNG.standard_normal((5, 4)), RNG.standard_normal((4, 3)), RNG.standard_normal(3)
+    dout = RNG.standard_normal((5, 3))
+    out, cache = layers.affine_forward(x, w, b)
+    fast_out, fast_cache = layers.affine_forward(x, w, b, check=False)
+    assert_close(fast_out, out)
+    for fast, checked in zip(layers.affine_backward(dout, fast_cache, check=False),
+                             layers.affine_backward(dout, cache)):
+        assert_close(fast, checked)
+    z = RNG.standard_normal((5, 3))
+    for name, (forward, backward) in layers.ACTIVATION_LAYERS.items():
+        out, cache = forward(z)
+        fast_out, fast_cache = forward(z, check=False)
+        assert_close(fast_out, out)
+        assert_close(backward(dout, fast_cache, check=False), backward(dout, cache))
+    out, cache = layers.dropout_forward(z, 0.3, rng=np.random.default_rng(1))
+    fast_out, fast_cache = layers.dropout_forward(z, 0.3, rng=np.random.default_rng(1), check=False)
+    assert_close(fast_out, out)
+    assert_close(layers.dropout_backward(dout, fast_cache, check=False), layers.dropout_backward(dout, cache))

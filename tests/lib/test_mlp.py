@@ -306,3 +306,27 @@ def test_bad_data_is_named():
         two_layer_sigmoid_mse_grads(X, np.zeros((4, 3)), np.zeros((5, 3)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"form must be one of 'lecture000', 'lecture003', got 'cs231n'"):
         two_layer_sigmoid_mse_grads(X, np.zeros((4, 2)), np.zeros((5, 3)), np.zeros((3, 2)), form="cs231n")
+
+
+@pytest.mark.parametrize("head", ["ce", "mse"])
+def test_from_params_adopts_the_arrays_and_matches_torch(head):
+    source = MLP(SIZES[3], head=head, activation="tanh", rng=np.random.default_rng(7))
+    X, y = make_data(source)
+    net = MLP.from_params(source.params, head=head, activation="tanh")
+    assert all(mine is theirs for mine, theirs in zip(net.params, source.params))
+    assert net.layer_sizes == source.layer_sizes
+    before = [p.copy() for p in net.params]
+    loss, grads = net.loss_and_grads(X, y)
+    assert_matches_torch(loss, grads, torch_loss(source, X, y), *source.params)
+    assert all(np.array_equal(p, q) for p, q in zip(net.params, before))  # never written into
+
+
+def test_from_params_rejects_bad_parameter_lists():
+    W1, b1 = np.zeros((3, 4)), np.zeros(4)
+    with pytest.raises(ValueError, match=r"params must be \[W_1, b_1, \.\.\., W_L, b_L\], got 3 arrays"):
+        MLP.from_params([W1, b1, np.zeros((4, 2))])
+    with pytest.raises(ValueError, match=r"params\[2\] and params\[3\] must have shapes \(4, H\) and \(H,\), "
+                                         r"got \(5, 2\) and \(2,\)"):
+        MLP.from_params([W1, b1, np.zeros((5, 2)), np.zeros(2)])
+    with pytest.raises(TypeError, match=r"params\[1\] must be a numpy array of dtype float64"):
+        MLP.from_params([W1, b1.astype(np.float32)])
