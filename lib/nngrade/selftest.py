@@ -11,7 +11,9 @@ Per assignment, with the real nbgrader autograde and gradebook scores:
   and feedback HTML hold no hidden test; both folders are up to date with ``source/``.
 
 Speed: mutants of different cells share one submission (hidden tests isolate each function, so they
-do not interfere; a bundle that shows cross-talk is re-run one mutant at a time), alternatives are
+do not interfere; a bundle that shows cross-talk is re-run one mutant at a time; a cell that several
+members declare, such as an accuracy gate downstream of every layer, is verified for the bundle as a
+whole, while each member's own test cells are attributed exactly), alternatives are
 bundled the same way, and submissions are graded by parallel workers, each with its own nbgrader
 course folder and gradebook in a temporary directory.
 """
@@ -244,8 +246,11 @@ class _Plan:
             expected = [set(m.fails) for m in bundle]
             union = set().union(*expected)
             lost = self._lost(outcome)
-            if lost is not None and lost <= union and sum(map(len, expected)) == len(union):
-                for mutant in bundle:  # disjoint expectations and no unexplained loss: attribution is exact
+            # cells several members expect to fail (e.g. an accuracy gate downstream of every layer) are
+            # judged for the bundle as a whole; each member must also expect a cell of its own
+            shared = {cell for cell in union if sum(cell in cells for cells in expected) > 1}
+            if lost is not None and lost <= union and shared <= lost and all(cells - shared for cells in expected):
+                for mutant in bundle:  # no unexplained loss and every member's own cells attributable
                     self._judge_mutant(mutant, lost & set(mutant.fails))
             else:
                 reruns += [self._alone(f"mutant{k}-{i}", mutant) for i, mutant in enumerate(bundle)]

@@ -1,6 +1,7 @@
 """Fast parts of the pipeline: validate-output parsing, notebook plumbing, leak detection, the
 self-test's catalogue checks and mutant attribution, failure reasons, configuration."""
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -300,3 +301,24 @@ def test_alternative_bundle_with_unexplained_loss_reruns_every_member():
 
 def test_alternative_dataclass():
     assert Alternative("relu", "mask", "def relu(x): ...").cell == "relu"
+
+
+def test_a_cell_shared_by_bundle_members_is_judged_for_the_bundle():
+    plan, report = pilot_plan()
+    by_cell = {m.cell: m for m in plan.mutants}
+    # like homework 2: a bug in either layer also fails an accuracy gate downstream of both
+    members = [dataclasses.replace(by_cell[cell], fails=(f"test_{cell}", "test_dense_sigmoid"))
+               for cell in ("sigmoid", "relu")]
+    plan.mutant_bundles = [members]
+    outcomes = first_round_outcomes()
+    assert plan.judge_first_round(outcomes) == []
+    assert report.mutants_caught == 2 and report.misses == []
+    # the gate keeps its points: nothing says which member should have failed it, so both re-run alone
+    plan, report = pilot_plan()
+    plan.mutant_bundles = [members]
+    outcomes = first_round_outcomes(mutants0=Outcome(scores(test_sigmoid=2, test_relu=1), None, 1))
+    assert [job.student for job in plan.judge_first_round(outcomes)] == ["mutant0-0", "mutant0-1"]
+    # a member whose every expected cell is shared cannot be attributed in the bundle either
+    plan, report = pilot_plan()
+    plan.mutant_bundles = [members + [dataclasses.replace(by_cell["dense_sigmoid"], fails=("test_dense_sigmoid",))]]
+    assert len(plan.judge_first_round(first_round_outcomes())) == 3

@@ -1,0 +1,217 @@
+"""nnref.recipes (homework 2's reference) against independent oracles: torch.autograd, torch.optim.Adam
+replaying the same mini-batches, numerical gradients, scikit-learn's accuracy_score, lecture 000's HelloMLP,
+nn.CrossEntropyLoss, and learning on scikit-learn's digits."""
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import accuracy_score
+from torch import nn
+from torch.nn import functional as F
+
+from nnkit import datasets
+from nnkit.gradcheck import gradient_check
+from nnref import recipes
+from nnref.frameworks import HelloMLP
+from torch_oracle import assert_close
+
+RNG = np.random.default_rng(2024)
+
+
+def _network(sizes, n_samples, rng=RNG):
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        params += [rng.normal(size=(fan_in, fan_out)), rng.normal(scale=0.5, size=fan_out)]
+    return params, rng.normal(size=(n_samples, sizes[0])), rng.integers(0, sizes[-1], size=n_samples)
+
+
+def _torch_scores(params, X):
+    """Independent forward pass: Linear/ReLU with torch tensors (float64), gradients enabled."""
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    h = torch.tensor(X)
+    for layer in range(len(params) // 2):
+        h = h @ tensors[2 * layer] + tensors[2 * layer + 1]
+        if layer < len(params) // 2 - 1:
+            h = torch.relu(h)
+    return h, tensors
+
+
+@pytest.mark.parametrize("sizes", [(3, 4), (5, 7, 3), (4, 6, 5, 2), (2, 3, 3, 3, 4)])
+def test_mlp_loss_matches_torch_autograd(sizes):
+    params, X, y = _network(sizes, 9)
+    scores, tensors = _torch_scores(params, X)
+    assert_close(recipes.mlp_loss(params, X), scores.detach().numpy(), what="scores")
+    loss = F.cross_entropy(scores, torch.from_numpy(y))
+    loss.backward()
+    value, grads = recipes.mlp_loss(params, X, y)
+    assert_close(value, loss.item(), what="loss")
+    assert len(grads) == len(params)
+    for grad, tensor in zip(grads, tensors):
+        assert_close(grad, tensor.grad.numpy(), what="gradient")
+
+
+def test_mlp_loss_with_dropout_passes_a_gradient_check_and_ignores_dropout_in_evaluation():
+    params, X, y = _network((4, 8, 6, 3), 10)
+    loss, grads = recipes.mlp_loss(params, X, y, dropout=0.4, rng=np.random.default_rng(5))
+    report = gradient_check(lambda *p: recipes.mlp_loss(list(p), X, y, dropout=0.4, rng=np.random.default_rng(5))[0],
+                            params, grads, tol=1e-4, floor=1e-5)  # dropped units: exact 0 gradients
+    assert report.passed, str(report)
+    assert loss != pytest.approx(recipes.mlp_loss(params, X, y)[0])
+    np.testing.assert_array_equal(recipes.mlp_loss(params, X, dropout=0.4, rng=np.random.default_rng(5)),
+                                  recipes.mlp_loss(params, X))
+
+
+def test_mlp_loss_keeps_float32_and_never_mutates():
+    params, X, y = _network((6, 5, 3), 4)
+    params32 = [p.astype(np.float32) for p in params]
+    copies = [p.copy() for p in params32]
+    loss, grads = recipes.mlp_loss(params32, X.astype(np.float32), y)
+    assert all(g.dtype == np.float32 for g in grads)
+    for p, c in zip(params32, copies):
+        np.testing.assert_array_equal(p, c)
+
+
+def test_mlp_loss_rejects_parameters_that_do_not_chain():
+    with pytest.raises(ValueError, match=r"params\[2\]"):
+        recipes.mlp_loss([np.ones((3, 4)), np.zeros(4), np.ones((5, 2)), np.zeros(2)], np.ones((1, 3)))
+    with pytest.raises(ValueError, match="W_1, b_1"):
+        recipes.mlp_loss([np.ones((3, 4))], np.ones((1, 3)))
+
+
+def test_mlp_accuracy_equals_sklearn_accuracy_of_the_torch_forward_pass():
+    params, X, y = _network((5, 7, 4), 300)
+    predictions = _torch_scores(params, X)[0].argmax(dim=1).numpy()
+    assert recipes.mlp_accuracy(params, X, y, batch_size=64) == pytest.approx(accuracy_score(y, predictions))
+
+
+def test_init_mlp_params_is_he_initialisation():
+    params = recipes.init_mlp_params([784, 512, 10], rng=np.random.default_rng(0))
+    assert [p.shape for p in params] == [(784, 512), (512,), (512, 10), (10,)]
+    assert all(p.dtype == np.float32 for p in params)
+    assert np.all(params[1] == 0) and np.all(params[3] == 0)
+    assert params[0].std() == pytest.approx(np.sqrt(2 / 784), rel=0.01)
+    assert params[2].std() == pytest.approx(np.sqrt(2 / 512), rel=0.05)
+
+
+def _torch_replay(params, X, y, *, lr, lr_decay, epochs, batch_size, seed):
+    """torch.optim.Adam on the mini-batches that rng.permutation(N) gives each epoch (no dropout)."""
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    optimizer = torch.optim.Adam(tensors, lr=lr)
+    rng = np.random.default_rng(seed)
+    epoch_losses = []
+    for epoch in range(epochs):
+        for group in optimizer.param_groups:
+            group["lr"] = lr * lr_decay**epoch
+        order = rng.permutation(len(X))
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start:start + batch_size]
+            optimizer.zero_grad()
+            h = torch.tensor(X[batch])
+            for layer in range(len(tensors) // 2):
+                h = h @ tensors[2 * layer] + tensors[2 * layer + 1]
+                if layer < len(tensors) // 2 - 1:
+                    h = torch.relu(h)
+            loss = F.cross_entropy(h, torch.from_numpy(y[batch]))
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        epoch_losses.append(total / len(X))
+    return [t.detach().numpy() for t in tensors], epoch_losses
+
+
+def test_train_mlp_equals_torch_adam_on_the_same_batches():
+    params, X, y = _network((3, 8, 4), 45)
+    copies = [p.copy() for p in params]
+    settings = dict(lr=0.02, lr_decay=0.8, epochs=4, batch_size=8)
+    trained, history = recipes.train_mlp(params, X, y, rng=np.random.default_rng(3), **settings)
+    expected, epoch_losses = _torch_replay(params, X, y, seed=3, **settings)
+    for got, want in zip(trained, expected):
+        assert_close(got, want, rtol=1e-9, atol=1e-12, what="trained parameter")
+    assert_close(history["train_loss"], epoch_losses, rtol=1e-9, what="train_loss")
+    assert history["stopped_by_budget"] is False and set(history) == {"train_loss", "stopped_by_budget"}
+    for p, c in zip(params, copies):
+        np.testing.assert_array_equal(p, c)
+
+
+def test_train_mlp_validation_history_is_the_evaluation_of_the_returned_params():
+    params, X, y = _network((3, 8, 4), 40)
+    X_val, y_val = X[:15] + 0.3, y[:15]
+    trained, history = recipes.train_mlp(params, X, y, lr=0.02, epochs=3, batch_size=16, dropout=0.3,
+                                         rng=np.random.default_rng(1), X_val=X_val, y_val=y_val)
+    scores, _ = _torch_scores(trained, X_val)
+    assert history["val_loss"][-1] == pytest.approx(F.cross_entropy(scores, torch.from_numpy(y_val)).item())
+    assert history["val_acc"][-1] == pytest.approx(accuracy_score(y_val, scores.argmax(dim=1).numpy()))
+    assert len(history["train_loss"]) == len(history["val_acc"]) == 3
+
+
+def test_train_mlp_stops_at_the_time_budget():
+    params, X, y = _network((3, 8, 4), 40)
+    started = time.perf_counter()
+    _, history = recipes.train_mlp(params, X, y, lr=0.01, epochs=10**6, batch_size=4,
+                                   rng=np.random.default_rng(0), time_budget_s=0.2)
+    assert time.perf_counter() - started < 5
+    assert history["stopped_by_budget"] and 1 <= len(history["train_loss"]) < 10**6
+
+
+def test_hello_mlp_extended_defaults_to_the_lectures_hello_mlp():
+    torch.manual_seed(0)
+    lecture, extended = HelloMLP(), recipes.HelloMLPExtended()
+    assert [p.shape for p in lecture.parameters()] == [p.shape for p in extended.parameters()]
+    extended.load_state_dict(lecture.state_dict())
+    x = torch.randn(5, 28, 28)
+    torch.testing.assert_close(extended(x), lecture(x))
+    assert not any(isinstance(m, nn.Dropout) for m in extended.modules())
+
+
+def test_hello_mlp_extended_places_dropout_after_every_hidden_relu():
+    net = recipes.HelloMLPExtended(12, (6, 5, 4), 3, dropout=0.5)
+    kinds = [type(m).__name__ for m in net.mlp]
+    assert kinds == ["Linear", "ReLU", "Dropout"] * 3 + ["Linear"]
+    x = torch.randn(7, 3, 4)
+    net.eval()
+    torch.testing.assert_close(net(x), net(x))
+    net.train()
+    assert not torch.allclose(net(x), net(x))
+
+
+def test_train_torch_model_with_zero_learning_rate_reports_the_initial_loss():
+    X, y = RNG.normal(size=(30, 4)).astype(np.float32), RNG.integers(0, 3, size=30)
+    torch.manual_seed(1)
+    net = recipes.HelloMLPExtended(4, (5,), 3)
+    before = [p.detach().clone() for p in net.parameters()]
+    history = recipes.train_torch_model(net, X, y, lr=0.0, epochs=2, batch_size=7, seed=0, X_val=X, y_val=y)
+    for p, q in zip(net.parameters(), before):
+        torch.testing.assert_close(p, q)
+    initial_loss = nn.CrossEntropyLoss()(net(torch.from_numpy(X)), torch.from_numpy(y)).item()
+    assert history["train_loss"] == pytest.approx([initial_loss] * 2)
+    assert history["val_loss"] == pytest.approx([initial_loss] * 2)
+    assert not net.training
+
+
+def test_train_torch_model_stops_at_the_time_budget():
+    X, y = RNG.normal(size=(40, 4)).astype(np.float32), RNG.integers(0, 3, size=40)
+    started = time.perf_counter()
+    history = recipes.train_torch_model(recipes.HelloMLPExtended(4, (5,), 3), X, y, lr=0.01, epochs=10**6,
+                                        batch_size=4, seed=0, time_budget_s=0.2)
+    assert time.perf_counter() - started < 5
+    assert history["stopped_by_budget"] and len(history["train_loss"]) < 10**6
+
+
+def test_both_recipes_learn_the_digits():
+    """The MNIST recipes, shortened, on scikit-learn's 8×8 digits: both must generalise well."""
+    (X_train, y_train), (X_test, y_test) = datasets.digits()
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
+    short = dict(epochs=20, batch_size=32, time_budget_s=60.0, hidden_sizes=(64, 32))  # 1437 images: smaller batches
+    params, history = recipes.train_numpy_recipe(X_train, y_train, X_test, y_test,
+                                                 recipe=replace(recipes.NUMPY_RECIPE, lr_decay=0.9, **short))
+    assert recipes.mlp_accuracy(params, X_test, y_test) >= 0.93
+    assert history["val_acc"][-1] == pytest.approx(recipes.mlp_accuracy(params, X_test, y_test))
+    net, history = recipes.train_torch_recipe(X_train, y_train, X_test, y_test,
+                                              recipe=replace(recipes.TORCH_RECIPE, lr_decay=0.9, **short))
+    predictions = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
+    assert accuracy_score(y_test, predictions) >= 0.93
+    assert recipes.torch_accuracy(net, X_test, y_test) == pytest.approx(accuracy_score(y_test, predictions))
