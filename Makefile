@@ -33,6 +33,9 @@ help:
 	@echo "make lab      JupyterLab with the reference on the path (instructors)"
 
 setup: $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } || \
+	  echo "bubblewrap (bwrap) is missing: apt-get install bubblewrap (make grade runs kernels in it)"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,8 +56,9 @@ check: setup
 release: setup
 	$(BIN)/python -m nngrade release
 
+# Students' code runs in the bubblewrap sandbox (docs/threat-model.md); NNCOURSE_SANDBOX=0 to opt out.
 grade: setup
-	$(BIN)/python -m nngrade grade --jobs $(JOBS)
+	NNCOURSE_SANDBOX=$${NNCOURSE_SANDBOX:-1} $(BIN)/python -m nngrade grade --jobs $(JOBS)
 
 demo: setup
 	$(BIN)/python -m nngrade demo

@@ -49,6 +49,16 @@ if os.environ.get("NNCOURSE_DB_URL"):
 # (homework 2 trains for minutes); `python -m nngrade` applies it per assignment.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+# The whole notebook: a submission that ignores interrupts or loops cell after cell stops here.
+c.GradingExecute.submission_timeout = 1800
+# Sandbox (docs/threat-model.md): grading kernels run in bubblewrap with a scratch copy of the
+# submission, no network and resource limits. On with NNCOURSE_SANDBOX=1, which `make grade` sets
+# (students' code); `make check` and `make demo` run the course's own code and leave it off.
+c.Sandbox.enabled = os.environ.get("NNCOURSE_SANDBOX", "0") == "1"
+c.Sandbox.cpu_seconds = 1800
+c.Sandbox.memory_bytes = 8 * 2**30
+c.Sandbox.processes = 256
+c.Sandbox.file_bytes = 256 * 2**20
 # Grading kernels: PYTHONPATH=lib, NNCOURSE_GRADING=1, MPLBACKEND=Agg, optional sandbox launcher
 # (c.CourseKernelManager.launcher = [...]). nbgrader's own list, with Execute swapped.
 c.Autograde.autograde_preprocessors = [

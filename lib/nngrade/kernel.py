@@ -5,20 +5,34 @@ Grading kernels run with ``PYTHONPATH=<repo>/lib`` (hidden tests import ``nnref`
 ``NNCOURSE_MNIST_DIR`` passes through from the instructor's environment. Student kernels get the
 same environment without ``PYTHONPATH``: only the installed ``nnkit`` is importable there.
 
-``CourseKernelManager.launcher`` is a command prefix for the kernel process (configurable,
-e.g. ``c.CourseKernelManager.launcher = ["bwrap", ..., "--"]``), the place to sandbox student code.
+With ``c.Sandbox.enabled = True`` the kernel runs inside bubblewrap (``nngrade.sandbox``): a scratch
+copy of the submission folder, read-only system and ``lib/``, no network, resource limits, and kernel
+traffic over unix sockets. ``CourseKernelManager.launcher`` is a further command prefix (configurable).
+
+``GradingExecute`` bounds the wall time of each cell and of the whole notebook
+(``c.GradingExecute.submission_timeout``): a cell that does not stop when interrupted (a student
+who ignores SIGINT) gets its kernel killed, and it and every later cell get an error output naming
+the reason, so they score 0 and the rest of the batch goes on.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from time import monotonic
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, List, Unicode
+from traitlets import Dict, Integer, List, Unicode
+
+from .sandbox import Sandbox, give_to_sandbox_user, prepare_home, sandbox_environment
 
 LIB_DIR = Path(__file__).resolve().parents[1]
 
@@ -40,25 +54,137 @@ def student_environment(base: Mapping | None = None) -> dict:
 
 
 class CourseKernelManager(AsyncKernelManager):
-    """A kernel manager that sets the kernel's environment and can prefix its command line."""
+    """A kernel manager that sets the kernel's environment, can sandbox it and prefix its command line."""
 
-    launcher = List(Unicode(), help="Command prefix wrapping the kernel process (e.g. a sandbox).").tag(config=True)
+    launcher = List(Unicode(), help="Command prefix wrapping the kernel process.").tag(config=True)
     kernel_env = Dict(help="The kernel's whole environment; empty means grading_environment().").tag(config=True)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sandbox = Sandbox(parent=self)
+        self._sandbox_dir: Path | None = None
+        self._sandbox_prefix: list[str] = []
+
     def format_kernel_cmd(self, extra_arguments=None):
-        # The kernel's own log (e.g. its warning about unencrypted local TCP) is noise in every run.
-        command = super().format_kernel_cmd([*(extra_arguments or []), "--IPKernelApp.log_level=ERROR"])
-        return [*self.launcher, *command]
+        extra = [*(extra_arguments or [])]
+        if self._sandbox_prefix:
+            # Inside the pid namespace the kernel's parent is pid 1, which ipykernel's parent poller
+            # takes for "orphaned" and exits; bwrap --die-with-parent does that job instead. Without
+            # a parent, ipykernel prints a console banner unless its log level is CRITICAL.
+            extra += ["--IPKernelApp.parent_handle=0", "--IPKernelApp.log_level=CRITICAL"]
+        else:
+            # The kernel's own log (e.g. its warning about unencrypted local TCP) is noise in every run.
+            extra.append("--IPKernelApp.log_level=ERROR")
+        return [*self._sandbox_prefix, *self.launcher, *super().format_kernel_cmd(extra)]
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = dict(self.kernel_env) or grading_environment(kw.get("env"))
         kw.setdefault("stderr", subprocess.STDOUT)  # the kernel process's own stderr joins stdout
+        if self.sandbox.enabled:
+            self._enter_sandbox(kw)
         return await super()._async_pre_start_kernel(**kw)
+
+    def _enter_sandbox(self, kw: dict) -> None:
+        """Sandbox the next kernel: scratch copy of its folder, IPC sockets, sandbox command and environment."""
+        self.sandbox.check()
+        self._remove_sandbox_dir()
+        self._sandbox_dir = Path(tempfile.mkdtemp(prefix="nngrade-kernel-"))
+        ipc_dir = self._sandbox_dir / "ipc"
+        ipc_dir.mkdir(mode=0o700)
+        give_to_sandbox_user([self._sandbox_dir, ipc_dir])
+        workdir = prepare_home(Path(kw.get("cwd") or os.getcwd()), self._sandbox_dir / "home")
+        # A private network namespace cannot reach the host's loopback: unix sockets instead of TCP.
+        self.transport = "ipc"
+        self.ip = str(ipc_dir / "kernel")
+        self.connection_file = str(ipc_dir / "kernel.json")
+        # A signal to the kernel's process group would hit bubblewrap too: interrupt by message.
+        self.kernel_spec.interrupt_mode = "message"
+        self._sandbox_prefix = self.sandbox.command(workdir=workdir, ipc_dir=ipc_dir, env=kw["env"])
+        kw["env"] = sandbox_environment(kw["env"])
+        kw["cwd"] = str(self._sandbox_dir)
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self._sandbox_dir is not None:
+            give_to_sandbox_user([Path(self.connection_file)])
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._remove_sandbox_dir()
+
+    cleanup_resources = _async_cleanup_resources  # the public name is bound to the base class's coroutine
+
+    def _remove_sandbox_dir(self) -> None:
+        if self._sandbox_dir is not None:
+            shutil.rmtree(self._sandbox_dir, ignore_errors=True)
+            self._sandbox_dir = None
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """A notebook error output; in a test cell it scores 0, and feedback shows ``ename: evalue``."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
 class GradingExecute(Execute):
-    """nbgrader's Execute preprocessor with kernels started by ``CourseKernelManager``."""
+    """nbgrader's Execute with ``CourseKernelManager`` kernels and a wall-time limit per submission.
+
+    Each cell gets ``timeout`` seconds (at most what is left of ``submission_timeout``). A cell over
+    its time is interrupted; when the kernel does not stop (SIGINT ignored) or the notebook is out
+    of time, the kernel is killed and that cell and every later code cell get an error output with
+    the reason instead of failing the whole submission.
+    """
+
+    submission_timeout = Integer(1800, help="Wall time for the whole notebook, seconds (0: no limit).").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", CourseKernelManager)
         super().__init__(*args, **kwargs)
+        self._deadline: float | None = None
+        self._stopped: tuple[str, str] | None = None  # (ename, evalue) once the kernel was killed
+
+    def preprocess(self, nb, resources=None, km=None):
+        # One instance grades many notebooks: each gets its own time and a fresh kernel.
+        self._deadline = monotonic() + self.submission_timeout if self.submission_timeout else None
+        self._stopped = None
+        return super().preprocess(nb, resources, km)
+
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - monotonic()
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        remaining = self._remaining()
+        if remaining is None:
+            return timeout
+        return max(1, int(min(timeout or remaining, remaining)))
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        remaining = self._remaining()
+        if self._stopped is None and remaining is not None and remaining <= 0:
+            await self._stop("SubmissionTimeout", f"the notebook used up its {self.submission_timeout} s "
+                                                  "of grading time; this cell was not run")
+        if self._stopped is not None:
+            cell.outputs = [error_output(*self._stopped)]
+            return cell
+        timeout = self._get_timeout(cell)
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except CellTimeoutError:
+            # Interrupted, but still busy: the code ignores KeyboardInterrupt/SIGINT.
+            await self._stop("CellTimeoutError", f"the cell did not stop when interrupted after {timeout} s; "
+                                                 "the kernel was killed and later cells were not run")
+            cell.outputs.append(error_output(*self._stopped))
+            return cell
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds its own coroutine otherwise
+
+    async def _stop(self, ename: str, evalue: str) -> None:
+        """Kill the kernel (and, in the sandbox, every process it started); later cells get ``evalue``."""
+        self._stopped = (ename, evalue)
+        try:
+            await self.km.shutdown_kernel(now=True)
+        except (RuntimeError, DeadKernelError):  # already gone
+            pass
