@@ -118,11 +118,13 @@ def _region_lines(source: str, markers, *, whole_cell: bool = False) -> tuple[se
 def secret_lines(source_notebook, markers) -> set:
     """Lines that only occur inside ``markers`` regions of the source notebook (answers, hidden tests).
 
-    A markdown solution cell (a written answer) is an answer as a whole: nbgrader replaces all of it.
+    A markdown solution cell (a written answer) without solution markers is an answer as a whole:
+    nbgrader replaces all of it; with markers, only the marked region (the question above it stays).
     """
     inside, outside = set(), set()
     for cell in source_notebook.cells:
-        written_answer = markers == SOLUTION_MARKERS and cell.cell_type == "markdown" and is_solution_cell(cell)
+        written_answer = (markers == SOLUTION_MARKERS and cell.cell_type == "markdown" and is_solution_cell(cell)
+                          and markers[0] not in cell.source)
         cell_inside, cell_outside = _region_lines(cell.source, markers, whole_cell=written_answer)
         inside |= cell_inside
         outside |= cell_outside

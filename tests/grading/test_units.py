@@ -322,3 +322,13 @@ def test_a_cell_shared_by_bundle_members_is_judged_for_the_bundle():
     plan, report = pilot_plan()
     plan.mutant_bundles = [members + [dataclasses.replace(by_cell["dense_sigmoid"], fails=("test_dense_sigmoid",))]]
     assert len(plan.judge_first_round(first_round_outcomes())) == 3
+
+
+def test_question_above_a_marked_written_answer_is_not_a_leak():
+    source = new_notebook(cells=[graded(new_markdown_cell(
+        "Explain why XOR needs a hidden layer.\n### BEGIN SOLUTION\nNo single line separates the classes.\n"
+        "### END SOLUTION"), "written_xor", solution=True, grade=True, points=2)])
+    release = "Explain why XOR needs a hidden layer.\nYOUR ANSWER HERE"
+    assert notebooks.leaks(release, source) == []
+    assert notebooks.leaks(release + "\nNo single line separates the classes.", source) == [
+        "solution code present: 'No single line separates the classes.'"]
