@@ -18,7 +18,7 @@ import numpy as np
 from nnkit.validation import as_float_array, check_positive, check_same_rows
 
 from .perceptron import check_linear_unit, net_input
-from .training import GradientDescentEstimator, check_fitted
+from .training import GradientDescentEstimator, check_features, check_fitted
 
 __all__ = [
     "add_bias_column",
@@ -167,12 +167,7 @@ class LinearRegressionGD(GradientDescentEstimator):
     def predict(self, X):
         """``ŷ = Xw + b``, shape ``(N,)``."""
         check_fitted(self)
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.coef_.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[1]} features but the model was fitted with {self.coef_.shape[0]}: "
-                f"X has shape {X.shape}"
-            )
+        X = check_features(X, self.coef_.shape[0])
         return X @ self.coef_ + self.intercept_
 
     def score(self, X, y):

@@ -26,7 +26,7 @@ import numpy as np
 
 from nnkit.validation import as_float_array, check_same_rows, check_positive
 
-from .training import ClassifierMixin, check_count, check_fitted, check_rng, encode_labels
+from .training import ClassifierMixin, check_count, check_features, check_fitted, check_rng, encode_labels
 
 __all__ = [
     "mcculloch_pitts",
@@ -236,12 +236,7 @@ class Perceptron(ClassifierMixin):
     def decision_function(self, X):
         """``net = X wᵀ + b``, shape ``(N,)``: positive on the side of ``classes_[1]``."""
         check_fitted(self)
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.coef_.shape[1]:
-            raise ValueError(
-                f"X has {X.shape[1]} features but the perceptron was fitted with "
-                f"{self.coef_.shape[1]}: X has shape {X.shape}"
-            )
+        X = check_features(X, self.coef_.shape[1])
         return X @ self.coef_[0] + self.intercept_[0]
 
     def predict(self, X):

@@ -24,7 +24,7 @@ import numpy as np
 from nnkit.validation import as_float_array, check_labels, check_positive, check_same_rows
 
 from .activations import log_softmax, softmax
-from .training import GradientDescentClassifier, check_fitted, encode_labels
+from .training import GradientDescentClassifier, check_features, check_fitted, encode_labels
 
 __all__ = [
     "softmax_regression_loss_and_grad",
@@ -134,12 +134,7 @@ class _LinearMulticlassClassifier(GradientDescentClassifier):
     def decision_function(self, X):
         """Class scores ``S = XW + b``, shape ``(N, K)``."""
         check_fitted(self)
-        X = as_float_array(X, "X", ndim=2)
-        if X.shape[1] != self.W_.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[1]} features but the model was fitted with {self.W_.shape[0]}: "
-                f"X has shape {X.shape}"
-            )
+        X = check_features(X, self.W_.shape[0])
         return X @ self.W_ + self.b_
 
     def predict(self, X):

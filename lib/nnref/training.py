@@ -285,6 +285,15 @@ def check_fitted(estimator) -> None:
         raise ValueError(f"this {type(estimator).__name__} is not fitted yet: call fit(X, y) first")
 
 
+def check_features(X, n_features: int):
+    """``X`` as a 2-D float array with the ``n_features`` columns the estimator was fitted with."""
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[1] != n_features:
+        raise ValueError(f"X has {X.shape[1]} features but the model was fitted with {n_features}: "
+                         f"X has shape {X.shape}")
+    return X
+
+
 class GradientDescentEstimator:
     """Shared base of the linear learners trained by plain gradient descent.
 
