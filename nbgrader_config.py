@@ -6,6 +6,7 @@ kernels need (hidden tests import the reference `nnref` and `nngrade.hidden`).
 """
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -17,16 +18,20 @@ from nbgrader.preprocessors import (  # noqa: E402
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
     LimitOutput,
     LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 from nngrade.kernel import GradingExecute  # noqa: E402
 from nngrade.notebooks import HideTestTracebacks  # noqa: E402
+from nngrade.restore import RestoreTestCells  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -39,9 +44,10 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.solution_directory = "solutions"
 # Default: sqlite:///<course root>/gradebook.db. For many graders or parallel grading use PostgreSQL,
-# e.g. NNCOURSE_DB_URL=postgresql://grader:secret@dbhost/nncourse (needs the psycopg2 package).
+# e.g. NNCOURSE_DB_URL=postgresql://grader:secret@dbhost/nncourse (docs/grading.md).
+# SQLAlchemy 2.1 maps a bare postgresql:// to the psycopg 3 driver; the course installs psycopg2.
 if os.environ.get("NNCOURSE_DB_URL"):
-    c.CourseDirectory.db_url = os.environ["NNCOURSE_DB_URL"]
+    c.CourseDirectory.db_url = re.sub(r"^postgresql://", "postgresql+psycopg2://", os.environ["NNCOURSE_DB_URL"])
 
 # --- execution ------------------------------------------------------------------------------------
 # Lecture notebooks run in under 25 s in total; 60 s per cell leaves room for a slow machine.
@@ -74,10 +80,23 @@ c.Autograde.autograde_preprocessors = [
 # --- autograding ------------------------------------------------------------------------------------
 # A student who deleted a test cell gets it back (and is graded on it) instead of silently losing it.
 c.OverwriteCells.add_missing_cells = True
+# nbgrader's sanitizing with RestoreTestCells first: it puts back edited, deleted, stripped, duplicated
+# and renamed test cells and flags each (nbgrader's steps would fail the submission on the last two).
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    RestoreTestCells,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
 # nbgrader scores a test cell 0 when anything reaches stderr. Library warnings (DeprecationWarning,
 # RuntimeWarning from an overflowing exp, ...) do not make an answer wrong: drop those outputs.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"\b\w*Warning: "
+# Grading flags (nngrade.flags: dead kernel, tampering, edited test cells) live in the notebook's
+# metadata until nngrade records them in the gradebook and the export.
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), "nncourse"}
 # Keep feedback readable and the gradebook small when a submission prints in a loop.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40

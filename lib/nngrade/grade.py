@@ -4,18 +4,24 @@ One bad submission never stops the batch: each failure is reported as (student, 
 and the command exits non-zero at the end. Autograding uses nbgrader's ``autograde`` (the gradebook
 restores locked test cells, hidden tests included, by grade_id and checksum), feedback uses
 ``generate_feedback`` with hidden tests and test tracebacks removed (``nbgrader_config.py``), and the
-export uses nbgrader's CSV export plugin.
+export uses nbgrader's CSV export plugin plus a ``flags`` column.
+
+A submission that was graded although something went wrong (its kernel died, it tampered with the
+grader, ...) carries flags (``nngrade.flags``): they are recorded in the gradebook, printed as
+``FLAGGED`` lines and named in ``grades.csv``.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import csv
 import multiprocessing
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import release
+from . import flags, manual_grades, notebooks, release
 from .config import Course, failure_reason, warnings_to_stdout
+from .kernel import share_cores
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,69 @@ def submissions(course: Course) -> tuple[list[tuple[str, str]], list[Problem]]:
 
 def autograde_one(course: Course, student: str, assignment: str) -> Problem | None:
     """Autograde one submission with nbgrader; a ``Problem`` when it could not be graded."""
+    reviews = manual_grades.reviewed(course, assignment, student)
     result = course.api(assignment).autograde(assignment, student, force=True, create=True)
     if result["success"] and course.notebook("autograded", assignment, student).is_file():
+        manual_grades.keep_reviews(course, assignment, student, reviews)  # before the flags: those may reopen a review
+        record_flags(course, assignment, student)
         return None
     return Problem(student, assignment, failure_reason(result.get("log", "") + "\n" + result.get("error", "")))
+
+
+def record_flags(course: Course, assignment: str, student: str) -> None:
+    """Record the flags of an autograded submission in its gradebook rows.
+
+    Each reason is added to the comment of the answer (solution) cell it concerns: the flagged cell
+    itself, or for a test cell the closest answer above it (nbgrader keeps comments on answers only).
+    It goes to ``auto_comment``, which the formgrader shows and the feedback prints; the instructor's
+    ``manual_comment`` is left alone, and a ``--force`` regrade (whose ``SaveAutoGrades`` resets
+    ``auto_comment``) replaces the reasons with those of the new run. A ``tampering`` flag marks the
+    test cell it names and every later one (all of them when it names none) as needing manual
+    grading: their verdicts cannot be trusted until an instructor has looked. Their scores stay as
+    the outputs decided, 0 for the cells ``nngrade.tamper`` gave an error; a cell an instructor has
+    already scored by hand keeps its review (``nngrade.manual_grades`` reopens a changed submission).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    notebook = notebooks.read(course.notebook("autograded", assignment, student))
+    found = flags.of(notebook)
+    if not found:
+        return
+    tests = [notebooks.grade_id(cell) for cell in notebook.cells if notebooks.is_autograded_test(cell)]
+    api = course.api()
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+        for flag in found:
+            answer = _answer_cell(notebook, flag["cell"])
+            try:
+                comment = gradebook.find_comment(answer, assignment, assignment, student) if answer else None
+            except MissingEntry:  # an answer cell the gradebook does not know: the export still names the flag
+                comment = None
+            if comment is not None and flag["reason"] not in (comment.auto_comment or ""):
+                comment.auto_comment = "\n\n".join(filter(None, [comment.auto_comment, flag["reason"]]))
+            if flag["kind"] == "tampering":
+                for name in tests[tests.index(flag["cell"]):] if flag["cell"] in tests else tests:
+                    try:
+                        grade = gradebook.find_grade(name, assignment, assignment, student)
+                    except MissingEntry:  # a test cell the gradebook does not know scores nothing anyway
+                        continue
+                    grade.needs_manual_grade = grade.needs_manual_grade or grade.manual_score is None
+        gradebook.db.commit()
+
+
+def _answer_cell(notebook, grade_id: str | None) -> str | None:
+    """The grade_id of the solution cell that is ``grade_id`` or the closest one above it; None if none."""
+    answer = None
+    for cell in notebook.cells:
+        if notebooks.is_solution_cell(cell):
+            answer = notebooks.grade_id(cell)
+        if grade_id is not None and notebooks.grade_id(cell) == grade_id:
+            return answer
+    return None
+
+
+def _start_worker(jobs: int) -> None:
+    warnings_to_stdout()
+    share_cores(jobs)
 
 
 def autograde_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
@@ -74,15 +139,19 @@ def autograde_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
     if jobs <= 1 or len(pairs) <= 1:
         outcomes = [autograde_one(course, student, assignment) for student, assignment in pairs]
     else:
-        context = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited event loops
+        # Workers forked from a fresh server process (no inherited event loops) that imported nbgrader
+        # once: spawning each worker would import it again, seconds of CPU per job.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["nngrade.grade", "nbgrader.apps"])
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                    initializer=warnings_to_stdout) as pool:
+                                                    initializer=_start_worker, initargs=(jobs,)) as pool:
             outcomes = list(pool.map(autograde_one, [course] * len(pairs), *zip(*pairs)))
     return [problem for problem in outcomes if problem is not None]
 
 
-def feedback_and_export(course: Course, assignments, csv_path: Path | None = None) -> list[Problem]:
-    """Feedback HTML for every autograded submission of ``assignments``, then ``grades.csv``."""
+def feedback_and_export(course: Course, assignments, csv_path: Path | None = None, not_graded=()) -> list[Problem]:
+    """Feedback HTML for every autograded submission of ``assignments``, then ``grades.csv``, whose
+    ``flags`` column also names the ``not_graded`` problems."""
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
@@ -95,7 +164,29 @@ def feedback_and_export(course: Course, assignments, csv_path: Path | None = Non
     csv_path = Path(csv_path or course.root / "grades.csv")
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         CsvExportPlugin(to=str(csv_path)).export(gradebook)
+    add_flags_column(course, csv_path, not_graded)
     return problems
+
+
+def add_flags_column(course: Course, csv_path: Path, not_graded=()) -> None:
+    """Append a ``flags`` column to nbgrader's grade export: per submission what went wrong while
+    grading it, ``<kind>: <reason>`` of each flag of its autograded notebook joined by ``; ``, or
+    ``not graded: <reason>`` for a ``not_graded`` problem; empty when nothing did."""
+    reasons = {(problem.student, problem.assignment): problem.reason for problem in not_graded}
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    assignment_column, student_column = header.index("assignment"), header.index("student_id")
+    header.append("flags")
+    for row in rows[1:]:
+        student, assignment = row[student_column], row[assignment_column]
+        autograded = course.notebook("autograded", assignment, student)
+        if (student, assignment) in reasons:
+            row.append(f"not graded: {reasons[student, assignment]}")
+        else:
+            row.append("; ".join(map(flags.describe, flags.read(autograded))) if autograded.is_file() else "")
+    with open(csv_path, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
 
 
 def cell_scores(course: Course, assignment: str, student: str) -> dict[str, CellScore]:
@@ -137,7 +228,12 @@ def _short_names(assignments: list[str]) -> list[str]:
 
 
 def grade(course: Course, *, jobs: int = 1, out=print) -> int:
-    """The whole ``make grade``: returns the exit status (1 when anything could not be graded)."""
+    """The whole ``make grade``: returns the exit status, 1 when anything could not be graded.
+
+    A submission graded with flags (a dead kernel, tampering, cut output, ...) is printed as one
+    ``FLAGGED <student> / <assignment>: <kind>: <reason>`` line per flag; its scores are in the
+    gradebook, so flags alone keep the exit status 0. ``NOT GRADED`` lines name the failures.
+    """
     pairs, problems = submissions(course)
     if not pairs and not problems:
         out(f"nothing to grade: {course.folder('submitted')} has no <student>/<assignment>/<assignment>.ipynb")
@@ -149,9 +245,15 @@ def grade(course: Course, *, jobs: int = 1, out=print) -> int:
     assignments = sorted({assignment for _, assignment in pairs})
     out(f"autograding {len(pairs)} submission(s) of {len(assignments)} assignment(s) with {jobs} job(s)")
     problems += autograde_all(course, pairs, jobs)
-    problems += feedback_and_export(course, assignments)
+    problems += feedback_and_export(course, assignments, not_graded=problems)
     out(score_table(course, pairs))
     out(f"feedback: {course.folder('feedback')}/<student>/<assignment>/   grades: {course.root / 'grades.csv'}")
+    failed = {(problem.student, problem.assignment) for problem in problems}
+    for student, assignment in pairs:
+        autograded = course.notebook("autograded", assignment, student)
+        if (student, assignment) not in failed and autograded.is_file():
+            for flag in flags.read(autograded):
+                out(f"FLAGGED {student} / {assignment}: {flags.describe(flag)}")
     for problem in problems:
         out(f"NOT GRADED {problem}")
     return 1 if problems else 0

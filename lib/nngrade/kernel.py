@@ -12,11 +12,14 @@ traffic over unix sockets. ``CourseKernelManager.launcher`` is a further command
 ``GradingExecute`` bounds the wall time of each cell and of the whole notebook
 (``c.GradingExecute.submission_timeout``): a cell that does not stop when interrupted (a student
 who ignores SIGINT) gets its kernel killed, and it and every later cell get an error output naming
-the reason, so they score 0 and the rest of the batch goes on.
+the reason, so they score 0 and the rest of the batch goes on; a kernel that dies (``os._exit``, a
+segfault) is handled the same way. It also caps the output a cell keeps while it runs
+(``max_output_chars``). Each of these events flags the notebook (``nngrade.flags``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -32,7 +35,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Integer, List, Unicode
 
+from . import flags, notebooks
 from .sandbox import Sandbox, give_to_sandbox_user, prepare_home, sandbox_environment
+from .tamper import TamperProbes
 
 LIB_DIR = Path(__file__).resolve().parents[1]
 
@@ -51,6 +56,23 @@ def student_environment(base: Mapping | None = None) -> dict:
         env.pop(name, None)
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def share_cores(jobs: int) -> None:
+    """Give each of ``jobs`` concurrent grading kernels its share of the cores for numpy and torch threads.
+
+    Called in every grading worker process; its kernels inherit the environment. Two kernels that
+    each run a full set of BLAS/OpenMP threads on the same cores slow each other down several-fold
+    (threads spin waiting for each other), which a time-budgeted training notebook cannot afford.
+    A value the instructor set already is kept.
+    """
+    if jobs > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, threads)
 
 
 class CourseKernelManager(AsyncKernelManager):
@@ -73,8 +95,9 @@ class CourseKernelManager(AsyncKernelManager):
             # a parent, ipykernel prints a console banner unless its log level is CRITICAL.
             extra += ["--IPKernelApp.parent_handle=0", "--IPKernelApp.log_level=CRITICAL"]
         else:
-            # The kernel's own log (e.g. its warning about unencrypted local TCP) is noise in every run.
-            extra.append("--IPKernelApp.log_level=ERROR")
+            # The kernel's own log is noise in the grader's output: its warning about unencrypted local
+            # TCP, and "KeyboardInterrupt caught in kernel" when a timed-out cell is interrupted.
+            extra.append("--IPKernelApp.log_level=CRITICAL")
         return [*self._sandbox_prefix, *self.launcher, *super().format_kernel_cmd(extra)]
 
     async def _async_pre_start_kernel(self, **kw):
@@ -126,16 +149,22 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class GradingExecute(Execute):
+class GradingExecute(TamperProbes, Execute):
     """nbgrader's Execute with ``CourseKernelManager`` kernels and a wall-time limit per submission.
 
     Each cell gets ``timeout`` seconds (at most what is left of ``submission_timeout``). A cell over
     its time is interrupted; when the kernel does not stop (SIGINT ignored) or the notebook is out
     of time, the kernel is killed and that cell and every later code cell get an error output with
-    the reason instead of failing the whole submission.
+    the reason instead of failing the whole submission; so when the kernel dies on its own. Output
+    beyond ``max_output_chars`` is dropped as it arrives (``output``). ``TamperProbes``
+    (``nngrade.tamper``) checks the kernel's hooks around every graded test cell.
     """
 
     submission_timeout = Integer(1800, help="Wall time for the whole notebook, seconds (0: no limit).").tag(config=True)
+    max_output_chars = Integer(100_000, help="Characters of stdout and of stderr a cell keeps, each, and of "
+                                            "each error message.").tag(config=True)
+    max_display_chars = Integer(4_000_000, help="Characters of rich displays (figures) and of each result a "
+                                               "cell keeps: a figure is ~100 kB of base64.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", CourseKernelManager)
@@ -162,10 +191,13 @@ class GradingExecute(Execute):
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        self._output_chars = {}  # what this cell has written so far, per channel (see ``output``)
+        where = _cell_name(cell, cell_index)
         remaining = self._remaining()
         if self._stopped is None and remaining is not None and remaining <= 0:
-            await self._stop("SubmissionTimeout", f"the notebook used up its {self.submission_timeout} s "
-                                                  "of grading time; this cell was not run")
+            await self._stop(cell, "kernel_killed", "SubmissionTimeout",
+                             f"the notebook used up its {self.submission_timeout} s of grading time before {where}; "
+                             "it and every later cell were not run")
         if self._stopped is not None:
             cell.outputs = [error_output(*self._stopped)]
             return cell
@@ -174,17 +206,76 @@ class GradingExecute(Execute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except CellTimeoutError:
             # Interrupted, but still busy: the code ignores KeyboardInterrupt/SIGINT.
-            await self._stop("CellTimeoutError", f"the cell did not stop when interrupted after {timeout} s; "
-                                                 "the kernel was killed and later cells were not run")
-            cell.outputs.append(error_output(*self._stopped))
-            return cell
+            await self._stop(cell, "kernel_killed", "CellTimeoutError",
+                             f"{where} did not stop when interrupted after {timeout} s; "
+                             "the kernel was killed and later cells were not run")
+        except DeadKernelError:  # graded here, once: nbgrader 0.9 never re-runs (execute_retries is unused)
+            await self._stop(cell, "kernel_died", "DeadKernelError",
+                             f"the kernel died in {where} (the code ended the Python process: os._exit, a crash "
+                             "such as a segmentation fault, or a resource limit); it and every later cell score 0")
+        cell.outputs.append(error_output(*self._stopped))
+        return cell
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds its own coroutine otherwise
 
-    async def _stop(self, ename: str, evalue: str) -> None:
-        """Kill the kernel (and, in the sandbox, every process it started); later cells get ``evalue``."""
+    async def _stop(self, cell, kind: str, ename: str, evalue: str) -> None:
+        """Kill the kernel (and, in the sandbox, every process it started) and flag the submission with
+        ``kind``; ``cell`` and every later code cell get the error ``ename: evalue``."""
         self._stopped = (ename, evalue)
+        flags.add(self.nb, kind, evalue, cell=notebooks.grade_id(cell))
         try:
             await self.km.shutdown_kernel(now=True)
         except (RuntimeError, DeadKernelError):  # already gone
             pass
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Record one output of the running cell, keeping at most ``max_output_chars`` of each channel.
+
+        Printed text (stdout, stderr) and rich displays beyond the limit are dropped as they arrive, so
+        a flood of output neither fills the grader's memory nor bloats the autograded notebook and the
+        feedback (``LimitOutput`` cuts lines only after the cell has run). Errors and results decide the
+        score: they are always kept, only their text is shortened. Any cut flags the submission."""
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None:  # handled by a widget
+            return None
+        rich = out.output_type in ("execute_result", "display_data", "update_display_data")
+        limit = self.max_display_chars if rich else self.max_output_chars
+        if out.output_type in ("error", "execute_result"):
+            channel = "an error message" if out.output_type == "error" else "a result"
+            shortened = {key: _shorten(out[key], limit) for key in ("evalue", "traceback", "data") if key in out}
+            cut = any(shortened[key] != out[key] for key in shortened)
+            out.update(shortened)
+        else:
+            channel = out.get("name", "displays")  # stdout, stderr or rich displays
+            used = self._output_chars.get(channel, 0)
+            size = len(out.text) if out.output_type == "stream" else len(json.dumps(out.get("data", {})))
+            self._output_chars[channel] = used + size
+            cut = used + size > limit
+            if cut and out.output_type == "stream" and used < limit:
+                out.text = _shorten(out.text, limit - used)  # the output that crosses the limit: its start
+            elif cut:
+                outs.pop()
+                if display_id:
+                    self._display_id_map[display_id][cell_index].pop()
+                out = None
+        if cut:
+            cell = self.nb.cells[cell_index]
+            flags.add(self.nb, "output_limited", f"{_cell_name(cell, cell_index)} wrote more than {limit} "
+                      f"characters of {channel}; the grader kept only the first ones", cell=notebooks.grade_id(cell))
+        return out
+
+
+def _cell_name(cell, cell_index: int) -> str:
+    """``cell <grade_id>``, or ``cell #<n>`` for a cell without one, as reasons name it."""
+    return f"cell {notebooks.grade_id(cell) or f'#{cell_index + 1}'}"
+
+
+def _shorten(value, limit: int):
+    """``value`` with every string in it cut to ``limit`` characters, each saying that it was cut."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + "\n[... cut here by the grader: too much output]\n"
+    if isinstance(value, list):
+        return [_shorten(item, limit) for item in value]
+    if isinstance(value, dict):
+        return NotebookNode({key: _shorten(item, limit) for key, item in value.items()})
+    return value

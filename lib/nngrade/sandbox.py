@@ -46,7 +46,8 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "ns
 HOME_INSIDE = Path("/home/student")
 # Environment variables passed into the sandbox (everything else of the grader's is dropped).
 PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "PYTHONPATH", "NNCOURSE_GRADING", "NNCOURSE_MNIST_DIR",
-                    "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+                    "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS")
 
 
 class SandboxUnavailableError(RuntimeError):

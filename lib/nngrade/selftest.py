@@ -34,6 +34,7 @@ from pathlib import Path
 from . import notebooks, release
 from .config import Course, warnings_to_stdout
 from .grade import autograde_one, cell_scores
+from .kernel import share_cores
 
 MIN_MUTANTS_PER_FUNCTION = 3
 
@@ -93,10 +94,11 @@ class Outcome:
 _worker_course: Course | None = None
 
 
-def _start_worker(template: str, scratch: str) -> None:
-    """Give this worker process its own copy of the course (folders and gradebook)."""
+def _start_worker(template: str, scratch: str, jobs: int) -> None:
+    """Give this worker process its own copy of the course (folders and gradebook) and its share of the cores."""
     global _worker_course
     warnings_to_stdout()
+    share_cores(jobs)
     root = Path(scratch) / f"worker-{os.getpid()}"
     shutil.copytree(template, root)
     _worker_course = Course(root, db_url=f"sqlite:///{root}/gradebook.db")
@@ -316,6 +318,13 @@ def _static_checks(course: Course, fresh: Course, assignment: str) -> list[str]:
     return misses
 
 
+def _progress(outcomes, jobs: list[Job], verb: str, out):
+    """Pass ``outcomes`` through, printing a line as each arrives: the self-test runs for minutes."""
+    for number, (job, outcome) in enumerate(zip(jobs, outcomes), start=1):
+        out(f"  [{number}/{len(jobs)}] {verb}: {job.assignment} {job.student} ({outcome.seconds:.0f} s)")
+        yield outcome
+
+
 def run(course: Course, assignments=None, *, jobs: int = 2, out=print) -> int:
     """Self-test ``assignments`` (default: all of ``source/``); print one row each; 1 on any miss."""
     assignments = list(assignments or course.assignments())
@@ -340,14 +349,14 @@ def run(course: Course, assignments=None, *, jobs: int = 2, out=print) -> int:
         context = multiprocessing.get_context("spawn")
         workers = max(1, jobs)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                    initargs=(str(template.root), scratch)) as pool:
+                                                    initargs=(str(template.root), scratch, workers)) as pool:
             first = [job for plan in plans.values() for job in plan.first_round()]
-            outcomes = list(zip(first, pool.map(_run, first)))
+            outcomes = list(zip(first, _progress(pool.map(_run, first), first, "graded", out)))
             reruns = []
             for assignment, plan in plans.items():
                 by_student = {job.student: outcome for job, outcome in outcomes if job.assignment == assignment}
                 reruns += plan.judge_first_round(by_student)
-            for job, outcome in zip(reruns, pool.map(_run, reruns)):
+            for job, outcome in zip(reruns, _progress(pool.map(_run, reruns), reruns, "re-run alone", out)):
                 plans[job.assignment].judge_rerun(job, outcome)
     out(Report.HEADER)
     for report in reports.values():

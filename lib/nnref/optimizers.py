@@ -189,6 +189,19 @@ class Optimizer:
         raise NotImplementedError
 
 
+def _scratch(state: dict, like: np.ndarray) -> np.ndarray:
+    """The parameter's scratch array for intermediate results, made at its first step.
+
+    A step touches every weight a few times per mini-batch; writing intermediates into one reused
+    array (``out=``) instead of new temporaries is what keeps these optimizers close to
+    ``torch.optim``'s fused kernels. It is not part of torch's state, so it lives outside ``state``'s
+    torch-named keys under the private key ``"_work"``.
+    """
+    if "_work" not in state:
+        state["_work"] = np.empty_like(like)
+    return state["_work"]
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum, as ``torch.optim.SGD``.
 
@@ -217,9 +230,10 @@ class SGD(Optimizer):
                 buf = self.state[i]["momentum_buffer"] = np.array(grad)  # a copy, 0-d included
             else:  # in place: the buffer is the optimizer's own
                 buf *= self.momentum
-                buf += (1.0 - self.dampening) * grad if self.dampening else grad
+                buf += np.multiply(grad, 1.0 - self.dampening, out=_scratch(self.state[i], buf)) \
+                    if self.dampening else grad
             grad = grad + self.momentum * buf if self.nesterov else buf
-        param -= self.lr * grad
+        param -= np.multiply(grad, self.lr, out=_scratch(self.state[i], param))
 
 
 class Adagrad(Optimizer):
@@ -318,14 +332,17 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         # adam_step's formulas, in place and in torch's order (the moments are the optimizer's own)
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        work = _scratch(state, param)
         m *= beta1
-        m += (1.0 - beta1) * grad  # m ← β₁ m + (1 − β₁) g
+        m += np.multiply(grad, 1.0 - beta1, out=work)  # m ← β₁ m + (1 − β₁) g
         v *= beta2
-        v += (1.0 - beta2) * grad * grad  # v ← β₂ v + (1 − β₂) g²
-        denom = np.sqrt(v)
-        denom /= math.sqrt(1.0 - beta2**t)
-        denom += self.eps  # √v̂ + ε with v̂ = v / (1 − β₂ᵗ)
-        param -= (self.lr / (1.0 - beta1**t)) * m / denom  # p ← p − γ m̂ / (√v̂ + ε), m̂ = m / (1 − β₁ᵗ)
+        np.multiply(grad, grad, out=work)
+        v += np.multiply(work, 1.0 - beta2, out=work)  # v ← β₂ v + (1 − β₂) g²
+        np.sqrt(v, out=work)
+        work /= math.sqrt(1.0 - beta2**t)
+        work += self.eps  # √v̂ + ε with v̂ = v / (1 − β₂ᵗ)
+        np.divide(m, work, out=work)
+        param -= np.multiply(work, self.lr / (1.0 - beta1**t), out=work)  # p ← p − γ m̂ / (√v̂ + ε), m̂ = m / (1 − β₁ᵗ)
 
 
 class AdamW(Adam):

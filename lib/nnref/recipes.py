@@ -24,7 +24,7 @@ the epoch; only with a validation set), plus ``stopped_by_budget``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -35,7 +35,7 @@ from nnkit.validation import as_float_array, check_labels, check_positive, check
 
 from .losses import cross_entropy_loss
 from .mlp import MLP, init_std
-from .optimizers import adam_step
+from .optimizers import Adam, adam_step
 from .training import check_count, check_rng, iterate_minibatches
 
 __all__ = [
@@ -75,7 +75,7 @@ class Recipe:
     epochs: int
     dropout: float
     seed: int
-    time_budget_s: float
+    time_budget_s: float | None
 
     def training_kwargs(self) -> dict:
         """The keyword arguments shared by ``train_mlp`` and ``train_torch_model`` (dropout is the model's)."""
@@ -83,12 +83,13 @@ class Recipe:
                 "time_budget_s": self.time_budget_s}
 
 
-# 784-512-256-10, Adam 2e-3 decayed by 0.75 per epoch, batches of 256, dropout 0.2, 10 epochs on 55000 images:
-# 98.4 % test accuracy with numpy and 98.3 % with PyTorch (the notebook's solution run); the time budgets only
-# bind on a heavily loaded machine (one thread under a load of 6: 137 s numpy, 85 s PyTorch).
-NUMPY_RECIPE = Recipe(hidden_sizes=(512, 256), lr=2e-3, lr_decay=0.75, batch_size=256, epochs=10, dropout=0.2,
-                      seed=0, time_budget_s=150.0)
-TORCH_RECIPE = replace(NUMPY_RECIPE, time_budget_s=90.0)
+# The reference runs of ``make bench``: 784-512-256-10, Adam 1e-3 decayed by 0.85 per epoch, batches of 128,
+# dropout 0.3, 15 epochs on the 60000 training images: 98.50 % test accuracy with numpy and 98.55 % with
+# PyTorch (one thread each). The notebook's solution uses a cheaper setting (Adam 2e-3 decayed by 0.75,
+# batches of 256, dropout 0.2, 10 epochs: 98.4 % and 98.3 %) that fits its 5-minute grading budget.
+NUMPY_RECIPE = Recipe(hidden_sizes=(512, 256), lr=1e-3, lr_decay=0.85, batch_size=128, epochs=15, dropout=0.3,
+                      seed=0, time_budget_s=None)
+TORCH_RECIPE = NUMPY_RECIPE
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -132,13 +133,13 @@ def _check_params(params):
 
 
 def _network(params, dropout):
-    """An ``nnref.mlp.MLP`` (ReLU, softmax cross-entropy head) holding copies of ``params``."""
-    sizes = _check_params(params)
+    """An ``nnref.mlp.MLP`` (ReLU, softmax cross-entropy head) around ``params`` (no copy when they are
+    already of one float dtype; the network never writes into them)."""
+    _check_params(params)
     dtype = np.result_type(*params)
-    net = MLP(sizes, activation="relu", head="ce", dropout=dropout, rng=np.random.default_rng(0),
-              dtype=dtype if dtype in (np.float32, np.float64) else np.float64)
-    net.params = [np.array(p, dtype=net.dtype) for p in params]
-    return net
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    return MLP.from_params([np.asarray(p, dtype=dtype) for p in params], activation="relu", head="ce",
+                           dropout=dropout)
 
 
 def mlp_loss(params, X, y=None, *, dropout=0.0, rng=None):
@@ -206,44 +207,75 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
 
-    started = time.perf_counter()
     params = [np.array(p) for p in params]
     first_moments = [np.zeros_like(p) for p in params]
     second_moments = [np.zeros_like(p) for p in params]
-    history, step = _new_history(X_val is not None), 0
+    step = 0
+
+    def train_batch(epoch, X_batch, y_batch):
+        nonlocal step
+        loss, grads = mlp_loss(params, X_batch, y_batch, dropout=dropout, rng=rng)
+        step += 1
+        for i, grad in enumerate(grads):
+            params[i], first_moments[i], second_moments[i] = adam_step(
+                params[i], grad, first_moments[i], second_moments[i], step, lr=lr * lr_decay**epoch)
+        return loss
+
+    history = _run_epochs(train_batch, lambda X_eval: mlp_loss(params, X_eval), X, y, epochs=epochs,
+                          batch_size=batch_size, rng=rng, time_budget_s=time_budget_s, X_val=X_val, y_val=y_val)
+    return params, history
+
+
+def _run_epochs(train_batch, scores_of, X, y, *, epochs, batch_size, rng, time_budget_s, X_val, y_val):
+    """The epoch loop of ``train_mlp`` and ``train_numpy_recipe``; returns the history.
+
+    ``train_batch(epoch, X_batch, y_batch)`` takes one optimisation step and returns the batch loss;
+    ``scores_of(X)`` returns evaluation-mode scores. The clock is read after every mini-batch.
+    """
+    started = time.perf_counter()
+    history = _new_history(X_val is not None)
     for epoch in range(epochs):
-        epoch_lr = lr * lr_decay**epoch
-        loss_sum = 0.0
-        seen = 0
+        loss_sum, seen = 0.0, 0
         for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
-            loss, grads = mlp_loss(params, X_batch, y_batch, dropout=dropout, rng=rng)
-            step += 1
-            for i, grad in enumerate(grads):
-                params[i], first_moments[i], second_moments[i] = adam_step(
-                    params[i], grad, first_moments[i], second_moments[i], step, lr=epoch_lr)
-            loss_sum += float(loss) * len(y_batch)
+            loss_sum += float(train_batch(epoch, X_batch, y_batch)) * len(y_batch)
             seen += len(y_batch)
             if time_budget_s is not None and time.perf_counter() - started >= time_budget_s:
                 history["stopped_by_budget"] = True
                 break
         history["train_loss"].append(loss_sum / seen)
         if X_val is not None:
-            scores = mlp_loss(params, X_val)
+            scores = scores_of(X_val)
             history["val_loss"].append(cross_entropy_loss(scores, y_val)[0])
             history["val_acc"].append(float(np.mean(scores.argmax(axis=1) == y_val)))
         if history["stopped_by_budget"]:
             break
-    return params, history
+    return history
 
 
 def train_numpy_recipe(X, y, X_val=None, y_val=None, *, recipe=NUMPY_RECIPE):
-    """Part A's reference run: a He-initialised MLP (``recipe.hidden_sizes``, the dtype of X) trained by
-    ``train_mlp``; returns (params, history)."""
+    """Part A's reference run, on the fast path of the reference library; returns (params, history).
+
+    The algorithm of ``train_mlp`` (He initialisation, shuffled mini-batches, dropout, Adam with the
+    learning rate lr · lr_decay^epoch), but with ``nnref.mlp.MLP`` and the in-place
+    ``nnref.optimizers.Adam`` instead of the homework's functional ``mlp_loss``/``adam_step``: the same
+    arithmetic without re-validating and copying every parameter at every step. The history is that of
+    ``train_mlp``.
+    """
     rng = np.random.default_rng(recipe.seed)
     X = as_float_array(X, "X", ndim=2)
     params = init_mlp_params([X.shape[1], *recipe.hidden_sizes, int(np.max(y)) + 1], rng=rng, dtype=X.dtype)
-    return train_mlp(params, X, y, rng=rng, dropout=recipe.dropout, X_val=X_val, y_val=y_val,
-                     **recipe.training_kwargs())
+    net = MLP.from_params(params, activation="relu", head="ce", dropout=recipe.dropout)
+    optimizer = Adam(net.params, lr=recipe.lr)
+
+    def train_batch(epoch, X_batch, y_batch):
+        optimizer.lr = recipe.lr * recipe.lr_decay**epoch
+        loss, grads = net.loss_and_grads(X_batch, y_batch, rng=rng)
+        optimizer.step(grads)
+        return loss
+
+    history = _run_epochs(train_batch, net.forward, X, y, epochs=recipe.epochs, batch_size=recipe.batch_size, rng=rng,
+                          time_budget_s=_check_budget(recipe.time_budget_s), X_val=X_val, y_val=y_val)
+    return net.params, history
 
 
 # ----------------------------------------------------------------------------------------------------

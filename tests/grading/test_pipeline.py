@@ -128,12 +128,18 @@ def test_demo_grades_the_class_and_survives_broken_submissions(pilot):
     assert rows["bob_blank"] == ["0/5"]
     assert rows["carol_bugs"] == ["0/5"]  # the first typical bug of each function
     assert rows["dave_half"] == ["3/5"]  # sigmoid (2) and relu (1) done, dense_sigmoid not
-    assert "NOT GRADED zoe_crash / pilot: " in out and "Kernel died" in out
+    # zoe's relu kills the kernel: graded, sigmoid keeps its 2 points, relu and dense_sigmoid score 0.
+    assert rows["zoe_crash"] == ["2/5"]
+    assert "FLAGGED zoe_crash / pilot: kernel_died: the kernel died in cell relu" in out
+    assert "NOT GRADED zoe_crash" not in out
     assert "NOT GRADED yan_corrupt / pilot: " in out
     with open(pilot.root / "grades.csv") as handle:
         grades = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert float(grades["alice_correct"]["score"]) == 5.0 and float(grades["alice_correct"]["max_score"]) == 6.0
     assert float(grades["bob_blank"]["score"]) == 0.0
+    assert grades["alice_correct"]["flags"] == ""
+    assert grades["zoe_crash"]["flags"].startswith("kernel_died: the kernel died in cell relu")
+    assert grades["yan_corrupt"]["flags"].startswith("not graded: ")
     source = pilot.source_notebook("pilot")
     for student in ("alice_correct", "bob_blank", "carol_bugs"):
         html = pilot.notebook("feedback", "pilot", student)

@@ -8,6 +8,8 @@ sandbox folder or process is left behind, and records a row of the table printed
 import socket
 
 from conftest import ASSIGNMENT, CANARY_ALICE, CANARY_NOTES, CANARY_SOLUTION, CELL_TIMEOUT, CUBE, SQUARE, record
+from nngrade import flags
+
 FULL = {"test_square": 2.0, "test_cube": 1.0}
 
 
@@ -50,17 +52,24 @@ def test_loop_ignoring_sigint_is_killed_and_scored_zero(hostile):
 
 
 def kernel_death(hostile, student, attack, code):
+    """``code`` kills the kernel in the cube cell: graded, test_square keeps its points, test_cube 0 with the reason."""
     graded = graded_attack(hostile, student, cube=code + "\n\n" + CUBE)
-    reason = graded.not_graded(student) or ""
-    ok = "died" in reason.lower()
-    check(attack, "flagged NOT GRADED with the reason", reason[:60] or "graded silently", graded.seconds, ok)
+    scores, outputs = hostile.scores(student), hostile.outputs(student)
+    found = flags.read(hostile.course.notebook("autograded", ASSIGNMENT, student))
+    ok = (graded.returncode == 0 and graded.not_graded(student) is None
+          and scores == {"test_square": 2.0, "test_cube": 0.0}
+          and "died" in outputs["cube"] and "died" in outputs["test_cube"]
+          and [(flag["kind"], flag["cell"]) for flag in found] == [("kernel_died", "cube")]
+          and f"FLAGGED {student} / {ASSIGNMENT}: kernel_died: the kernel died in cell cube" in graded.stdout)
+    check(attack, "graded: test_square 2, test_cube 0 (died), flag kernel_died",
+          f"{scores}, flags {[flag['kind'] for flag in found]}", graded.seconds, ok)
 
 
-def test_os_exit_is_flagged(hostile):
+def test_os_exit_is_graded_and_flagged(hostile):
     kernel_death(hostile, "exiter", "os._exit(0)", "import os\nos._exit(0)")
 
 
-def test_segfault_is_flagged(hostile):
+def test_segfault_is_graded_and_flagged(hostile):
     kernel_death(hostile, "segfault", "segfault via ctypes", "import ctypes\nctypes.string_at(0)")
 
 

@@ -176,6 +176,24 @@ def test_step_updates_in_place_and_never_touches_grads():
             np.testing.assert_array_equal(g, g0)
 
 
+@pytest.mark.parametrize("cls, kwargs", [(opt.SGD, dict(lr=0.1, momentum=0.9)), (opt.Adam, dict(lr=0.01))])
+def test_non_contiguous_and_mixed_dtype_params_update_in_place_like_contiguous_ones(cls, kwargs):
+    # BLAS updates need C-contiguous arrays of one dtype; anything else must take the numpy path,
+    # still in place and with the same numbers.
+    rng = np.random.default_rng(7)
+    weights = rng.normal(size=(4, 6))
+    transposed = np.asfortranarray(weights).T  # a view that is not C-contiguous
+    float32_grads = [rng.normal(size=(6, 4)).astype(np.float32) for _ in range(3)]
+    contiguous = [np.ascontiguousarray(transposed)]
+    odd, plain = cls([transposed], **kwargs), cls(contiguous, **kwargs)
+    for grad in float32_grads:
+        odd.step([grad])
+        plain.step([grad.astype(np.float64)])
+    assert odd.params[0] is transposed
+    np.testing.assert_allclose(transposed, contiguous[0], rtol=1e-12, atol=1e-12)
+    assert not np.allclose(transposed, weights.T)
+
+
 def test_learning_rate_can_change_between_steps_like_a_torch_param_group():
     params, grads = make_problem()
     ours = [p.copy() for p in params]

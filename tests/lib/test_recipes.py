@@ -205,7 +205,7 @@ def test_both_recipes_learn_the_digits():
     """The MNIST recipes, shortened, on scikit-learn's 8×8 digits: both must generalise well."""
     (X_train, y_train), (X_test, y_test) = datasets.digits()
     X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
-    short = dict(epochs=20, batch_size=32, time_budget_s=60.0, hidden_sizes=(64, 32))  # 1437 images: smaller batches
+    short = dict(epochs=20, batch_size=32, time_budget_s=60.0, hidden_sizes=(64, 32), lr=2e-3, dropout=0.2)  # 1437 images
     params, history = recipes.train_numpy_recipe(X_train, y_train, X_test, y_test,
                                                  recipe=replace(recipes.NUMPY_RECIPE, lr_decay=0.9, **short))
     assert recipes.mlp_accuracy(params, X_test, y_test) >= 0.93
@@ -215,3 +215,20 @@ def test_both_recipes_learn_the_digits():
     predictions = net(torch.from_numpy(X_test)).argmax(dim=1).numpy()
     assert accuracy_score(y_test, predictions) >= 0.93
     assert recipes.torch_accuracy(net, X_test, y_test) == pytest.approx(accuracy_score(y_test, predictions))
+
+
+def test_numpy_recipe_runs_the_homework_algorithm_on_the_fast_path():
+    """``train_numpy_recipe`` (MLP + in-place Adam) must train exactly like the homework's ``train_mlp``."""
+    rng = np.random.default_rng(11)
+    X, y = rng.normal(size=(70, 5)), rng.integers(0, 3, size=70)
+    recipe = recipes.Recipe(hidden_sizes=(8, 6), lr=0.01, lr_decay=0.7, batch_size=16, epochs=3, dropout=0.25,
+                            seed=4, time_budget_s=None)
+    fast_params, fast_history = recipes.train_numpy_recipe(X, y, X[:20], y[:20], recipe=recipe)
+    rng = np.random.default_rng(recipe.seed)
+    params = recipes.init_mlp_params([5, 8, 6, 3], rng=rng, dtype=X.dtype)
+    params, history = recipes.train_mlp(params, X, y, rng=rng, dropout=recipe.dropout, X_val=X[:20], y_val=y[:20],
+                                        **recipe.training_kwargs())
+    for fast, slow in zip(fast_params, params):
+        np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
+    for key in ("train_loss", "val_loss", "val_acc"):
+        np.testing.assert_allclose(fast_history[key], history[key], rtol=1e-10)

@@ -1,0 +1,48 @@
+"""Grading flags: what went wrong while grading one submission, carried to the gradebook and the export.
+
+A preprocessor that finds a problem (a dead kernel, a tampered grader, an edited test cell) adds a
+flag to the notebook it is grading: ``{"kind": ..., "reason": ..., "cell": grade_id or None}`` in
+the notebook metadata under ``nncourse.flags``, which ``nbgrader_config.py`` keeps through
+``ClearMetadataPreprocessor``. After autograding, ``nngrade.grade`` reads the flags of the autograded
+notebook back, records them in the gradebook and names them in the grade export.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from . import notebooks
+
+METADATA_KEY = "nncourse"
+# kernel_died: the submission ended its kernel (os._exit, a segfault, a resource limit); kernel_killed:
+# the grader killed a kernel that ignored an interrupt or used up the notebook's time; output_limited:
+# the grader dropped output beyond its size limit while the cell ran.
+KINDS = ("kernel_died", "kernel_killed", "tampering", "test_cell_edited", "output_limited")
+
+
+def add(nb: NotebookNode, kind: str, reason: str, cell: str | None = None) -> None:
+    """Flag the notebook being graded: ``kind`` (one of ``KINDS``), a reason a person can act on, and
+    the grade_id of the affected cell (None: the whole submission)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    flag = {"kind": kind, "reason": str(reason), "cell": cell}
+    found = nb.metadata.setdefault(METADATA_KEY, {}).setdefault("flags", [])
+    if flag not in found:
+        found.append(flag)
+
+
+def of(nb: NotebookNode) -> list[dict]:
+    """The flags added to ``nb`` (a list of ``{"kind", "reason", "cell"}``; empty when none)."""
+    return list(nb.metadata.get(METADATA_KEY, {}).get("flags", []))
+
+
+def read(path: Path) -> list[dict]:
+    """The flags of the notebook at ``path`` (an autograded notebook); empty when it has none."""
+    return of(notebooks.read(path))
+
+
+def describe(flag: dict) -> str:
+    """``<kind>: <reason>``, how the CLI and the grade export name a flag."""
+    return f"{flag['kind']}: {flag['reason']}"
