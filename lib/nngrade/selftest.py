@@ -318,6 +318,24 @@ def _static_checks(course: Course, fresh: Course, assignment: str) -> list[str]:
     return misses
 
 
+def _missing_data(course: Course, assignments) -> dict[str, str]:
+    """``{assignment: reason}`` for the assignments whose data set (``metadata.nncourse.data``) is not here.
+
+    Homework 2 trains on MNIST: without the files its solution cannot score, which says nothing about
+    the grader. Such an assignment is reported as SKIPPED, with where the loader looked.
+    """
+    from nnkit.mnist import MNISTNotFoundError, find_mnist_dir
+
+    missing = {}
+    for assignment in assignments:
+        if "mnist" in course.source_notebook(assignment).metadata.get("nncourse", {}).get("data", []):
+            try:
+                find_mnist_dir()
+            except MNISTNotFoundError as error:
+                missing[assignment] = f"the MNIST files are not found (set NNCOURSE_MNIST_DIR): {error}"[:500]
+    return missing
+
+
 def _progress(outcomes, jobs: list[Job], verb: str, out):
     """Pass ``outcomes`` through, printing a line as each arrives: the self-test runs for minutes."""
     for number, (job, outcome) in enumerate(zip(jobs, outcomes), start=1):
@@ -331,6 +349,10 @@ def run(course: Course, assignments=None, *, jobs: int = 2, out=print) -> int:
     if not assignments:
         out(f"no assignments in {course.folder('source')}")
         return 1
+    skipped = _missing_data(course, assignments)
+    for assignment, reason in skipped.items():
+        out(f"SKIPPED {assignment}: {reason}")
+    assignments = [assignment for assignment in assignments if assignment not in skipped]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nngrade-check-") as scratch:
         template = Course(Path(scratch) / "template", db_url=f"sqlite:///{scratch}/template/gradebook.db")
@@ -365,5 +387,6 @@ def run(course: Course, assignments=None, *, jobs: int = 2, out=print) -> int:
     for assignment, miss in misses:
         out(f"MISS {assignment}: {miss}")
     out(f"{'FAILED' if misses else 'OK'}: {len(assignments)} assignment(s), {len(misses)} miss(es), "
+        f"{len(skipped)} skipped for missing data, "
         f"{time.perf_counter() - started:.0f} s")
     return 1 if misses else 0

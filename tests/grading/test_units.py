@@ -11,7 +11,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from nngrade import notebooks
-from nngrade.config import Course, failure_reason, load_nbgrader_config
+from nngrade.config import REPO_ROOT, Course, failure_reason, load_nbgrader_config
 from nngrade.grade import CellScore
 from nngrade.selftest import Alternative, Mutant, Outcome, Report, _Plan, load_catalogue
 from nngrade.validate import parse_validate_output
@@ -332,3 +332,15 @@ def test_question_above_a_marked_written_answer_is_not_a_leak():
     assert notebooks.leaks(release, source) == []
     assert notebooks.leaks(release + "\nNo single line separates the classes.", source) == [
         "solution code present: 'No single line separates the classes.'"]
+
+
+def test_selftest_skips_only_the_assignments_whose_data_set_is_missing(monkeypatch, tmp_path):
+    from nngrade.selftest import _missing_data
+
+    monkeypatch.setenv("NNCOURSE_MNIST_DIR", str(tmp_path / "no-mnist-here"))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no user cache, no config file
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    missing = _missing_data(Course(REPO_ROOT), ["01_perceptron", "hw2_mnist_mlp"])
+    assert list(missing) == ["hw2_mnist_mlp"]
+    assert "NNCOURSE_MNIST_DIR" in missing["hw2_mnist_mlp"] and "no-mnist-here" in missing["hw2_mnist_mlp"]
