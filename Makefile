@@ -46,11 +46,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The hostile-submission suite runs on its own, serially: its sandboxed kernels have 5 s per cell,
-# and sharing the two cores with the library tests made one of its runs flaky.
+# The hostile-submission suite runs on its own (its sandboxed kernels have 5 s per cell, and sharing
+# the two cores with the library tests made one of its runs flaky), a test file per worker.
 test: setup
 	$(BIN)/python -m pytest -n 2 tests --ignore=tests/hostile
-	$(BIN)/python -m pytest -p no:xdist tests/hostile
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/hostile
 	$(BIN)/python -m nngrade check
 
 unit: setup

@@ -135,18 +135,33 @@ def _start_worker(jobs: int) -> None:
 
 
 def autograde_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
-    """Autograde ``pairs`` of (student, assignment), ``jobs`` at a time; the problems found."""
+    """Autograde ``pairs`` of (student, assignment), ``jobs`` at a time; the problems found, in ``pairs`` order."""
+    pairs = list(pairs)
     if jobs <= 1 or len(pairs) <= 1:
         outcomes = [autograde_one(course, student, assignment) for student, assignment in pairs]
-    else:
-        # Workers forked from a fresh server process (no inherited event loops) that imported nbgrader
-        # once: spawning each worker would import it again, seconds of CPU per job.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["nngrade.grade", "nbgrader.apps"])
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                    initializer=_start_worker, initargs=(jobs,)) as pool:
-            outcomes = list(pool.map(autograde_one, [course] * len(pairs), *zip(*pairs)))
-    return [problem for problem in outcomes if problem is not None]
+        return [problem for problem in outcomes if problem is not None]
+    # Workers forked from a fresh server process (no inherited event loops) that imported nbgrader
+    # once: spawning each worker would import it again, seconds of CPU per job.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["nngrade.grade", "nbgrader.apps"])
+    ordered = longest_first(course, pairs)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
+                                                initializer=_start_worker, initargs=(jobs,)) as pool:
+        outcomes = dict(zip(ordered, pool.map(autograde_one, [course] * len(ordered), *zip(*ordered))))
+    return [outcomes[pair] for pair in pairs if outcomes[pair] is not None]
+
+
+def longest_first(course: Course, items, assignment_of=lambda pair: pair[1]) -> list:
+    """``items`` (by default (student, assignment) pairs) with the assignments that allow the longest
+    cells first, in their given order otherwise.
+
+    The per-cell timeout is the estimate of a submission's grading time. Handing the slowest
+    submissions out first lets the short ones fill the gaps, so parallel jobs finish together instead
+    of one grading the last slow submissions alone while the others wait.
+    """
+    items = list(items)
+    timeouts = {name: course.timeout(name) for name in {assignment_of(item) for item in items}}
+    return sorted(items, key=lambda item: -timeouts[assignment_of(item)])
 
 
 def feedback_and_export(course: Course, assignments, csv_path: Path | None = None, not_graded=()) -> list[Problem]:

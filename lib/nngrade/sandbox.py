@@ -3,7 +3,7 @@
 A grading kernel runs a student's code. With ``c.Sandbox.enabled = True`` (``nbgrader_config.py``)
 `CourseKernelManager` starts it as::
 
-    bwrap <private view of the file system> -- [setpriv <nobody>] prlimit <limits> -- python -m ipykernel_launcher ...
+    bwrap <private view of the file system> -- [setpriv <sandbox uid>] prlimit <limits> -- python -m ipykernel_launcher ...
 
 What the kernel sees (``docs/threat-model.md`` explains why):
 
@@ -17,11 +17,11 @@ What the kernel sees (``docs/threat-model.md`` explains why):
   students' folders or the instructor's home and environment variables;
 - no network (a private network namespace; kernel traffic goes over unix sockets, ``transport="ipc"``),
   a private pid namespace (every process of the kernel dies with it), no capabilities, and when the
-  grader runs as root, the unprivileged user ``nobody``.
+  grader runs as root, an unprivileged uid of the grading process's own (``sandbox_uid``).
 
 Limits per kernel (``prlimit``): CPU seconds, address space, file size, open files, and processes
-(enforced only when the grader runs as root: Linux does not count a user namespace's processes apart
-from the grader's own). Wall time per cell and per submission is enforced by
+(enforced only when the grader runs as root: Linux counts processes per uid, and a user namespace's
+processes are the grader's own). Wall time per cell and per submission is enforced by
 ``nngrade.kernel.GradingExecute``.
 """
 
@@ -38,7 +38,11 @@ from pathlib import Path
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Configurable
 
-NOBODY = 65534
+# Grading as root, the kernels of each grading process run as uid SANDBOX_UID_BASE + its pid: a uid
+# with no account, no files outside the sandbox, and unique among processes running at the same time.
+# Linux counts RLIMIT_NPROC per uid, so a fork bomb fills only its own kernel's process table, not
+# that of a kernel another job is grading next to it (as one shared ``nobody`` would).
+SANDBOX_UID_BASE = 2**30
 # Files of /etc a Python kernel needs (dynamic linker, user names, time zone, fonts); never shadow.
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
              "localtime", "fonts", "alternatives", "mime.types")
@@ -133,7 +137,8 @@ class Sandbox(Configurable):
         args += ["--bind", str(ipc_dir), str(ipc_dir), "--bind", str(home), str(HOME_INSIDE),
                  "--chdir", str(HOME_INSIDE / workdir.name), "--"]
         if as_root:
-            args += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+            uid = sandbox_uid()
+            args += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                      "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
         args += ["prlimit", f"--cpu={self.cpu_seconds}", f"--as={self.memory_bytes}",
                  f"--fsize={self.file_bytes}", f"--nofile={self.open_files}", "--core=0"]
@@ -183,9 +188,15 @@ def matplotlib_cache() -> str:
     return matplotlib.get_cachedir()
 
 
+def sandbox_uid() -> int:
+    """The uid (and gid) the kernels of this grading process run as when it grades as root."""
+    return SANDBOX_UID_BASE + os.getpid()
+
+
 def give_to_sandbox_user(paths: Iterable[Path]) -> None:
-    """Make ``paths`` the sandbox user's (``nobody``) when grading as root; no-op otherwise."""
+    """Make ``paths`` the sandbox user's (``sandbox_uid``) when grading as root; no-op otherwise."""
     if os.geteuid() != 0:
         return
+    uid = sandbox_uid()
     for path in paths:
-        os.lchown(path, NOBODY, NOBODY)
+        os.lchown(path, uid, uid)

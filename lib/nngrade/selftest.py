@@ -33,7 +33,7 @@ from pathlib import Path
 
 from . import notebooks, release
 from .config import Course, warnings_to_stdout
-from .grade import autograde_one, cell_scores
+from .grade import autograde_one, cell_scores, longest_first
 from .kernel import share_cores
 
 MIN_MUTANTS_PER_FUNCTION = 3
@@ -372,7 +372,8 @@ def run(course: Course, assignments=None, *, jobs: int = 2, out=print) -> int:
         workers = max(1, jobs)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                                     initargs=(str(template.root), scratch, workers)) as pool:
-            first = [job for plan in plans.values() for job in plan.first_round()]
+            first = longest_first(template, [job for plan in plans.values() for job in plan.first_round()],
+                                  lambda job: job.assignment)
             outcomes = list(zip(first, _progress(pool.map(_run, first), first, "graded", out)))
             reruns = []
             for assignment, plan in plans.items():

@@ -179,8 +179,17 @@ def _class_scores(scores, name):
 
 def _softmax_cross_entropy(logits, target, reduction, logits_name, target_name):
     logits = _class_scores(logits, logits_name)
-    y = _target_distribution(target, logits, logits_name, target_name)
     c = _reduction_scale(reduction, logits.shape[0])
+    if np.ndim(target) == 1:  # class indices: pick each row's entry instead of multiplying by one-hot rows
+        labels = check_labels(target, target_name, n_classes=logits.shape[1])
+        check_same_rows(logits, logits_name, labels, target_name)
+        rows = np.arange(len(labels))
+        log_probs = log_softmax(logits)
+        dlogits = np.exp(log_probs)
+        dlogits[rows, labels] -= 1.0  # ŷ − y
+        dlogits *= c
+        return float(-c * log_probs[rows, labels].sum()), dlogits
+    y = _target_distribution(target, logits, logits_name, target_name)
     log_probs = log_softmax(logits)
     # ∂/∂z of −Σ_k y_k log softmax(z)_k is softmax(z)·Σ_k y_k − y, i.e. ŷ − y for one-hot y.
     dlogits = c * (np.exp(log_probs) * y.sum(axis=1, keepdims=True) - y)

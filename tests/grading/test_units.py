@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from nngrade import notebooks
 from nngrade.config import REPO_ROOT, Course, failure_reason, load_nbgrader_config
-from nngrade.grade import CellScore
+from nngrade.grade import CellScore, longest_first
 from nngrade.selftest import Alternative, Mutant, Outcome, Report, _Plan, load_catalogue
 from nngrade.validate import parse_validate_output
 
@@ -156,6 +156,16 @@ def test_course_discovery_and_timeout(tmp_path):
     notebook.metadata["nncourse"]["timeout"] = 900
     notebooks.write(notebook, course.notebook("source", "pilot"))
     assert course.timeout("pilot") == 900 and course.config("pilot").Execute.timeout == 900
+
+
+def test_parallel_grading_hands_out_the_longest_assignments_first():
+    course = Course(REPO_ROOT)
+    pairs = [(student, assignment) for assignment in ("01_perceptron", "hw2_mnist_mlp", "hw1_softmax_cross_entropy")
+             for student in ("bob", "alice")]
+    assert course.timeout("hw2_mnist_mlp") > course.timeout("01_perceptron") == course.timeout("hw1_softmax_cross_entropy")
+    assert longest_first(course, pairs) == [
+        ("bob", "hw2_mnist_mlp"), ("alice", "hw2_mnist_mlp"), ("bob", "01_perceptron"), ("alice", "01_perceptron"),
+        ("bob", "hw1_softmax_cross_entropy"), ("alice", "hw1_softmax_cross_entropy")]
 
 
 def test_failure_reason_picks_the_specific_exception():

@@ -9,12 +9,10 @@ stay as they were. At the end pytest prints one row per attack: attack, expected
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ CANARY_SOLUTION = "CANARY-SOLUTION-5b1e"  # in the source notebook's solution of
 SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
 
-TABLE_VARIABLE = "NNCOURSE_HOSTILE_TABLE"  # a file the rows go to: pytest-xdist workers inherit it
+TABLE_ROW = "hostile_row"  # the user property holding a test's table row (xdist carries it to the controller)
 
 
 @dataclass
@@ -156,25 +154,24 @@ def hostile(tmp_path_factory) -> HostileCourse:
     return course
 
 
-def pytest_configure(config):
-    if not hasattr(config, "workerinput"):  # the main process (with or without xdist workers)
-        handle, path = tempfile.mkstemp(prefix="hostile-table-", suffix=".jsonl")
-        os.close(handle)
-        os.environ[TABLE_VARIABLE] = path
+_running = []  # the test item running in this process, for ``record``
+
+
+@pytest.fixture(autouse=True)
+def _current_test(request):
+    _running[:] = [request.node]
+    yield
+    _running.clear()
 
 
 def record(attack: str, expected: str, observed: str, seconds: float, ok: bool) -> None:
     """One row of the table printed at the end of the run."""
-    with open(os.environ[TABLE_VARIABLE], "a") as table:
-        table.write(json.dumps([attack, expected, observed, round(seconds, 1), ok]) + "\n")
+    _running[0].user_properties.append((TABLE_ROW, (attack, expected, observed, round(seconds, 1), ok)))
 
 
 def pytest_terminal_summary(terminalreporter):
-    path = Path(os.environ.get(TABLE_VARIABLE, ""))
-    if not path.is_file():
-        return
-    rows = [tuple(json.loads(line)) for line in path.read_text().splitlines()]
-    path.unlink()
+    rows = [tuple(value) for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+            if report.when == "call" for name, value in report.user_properties if name == TABLE_ROW]
     if not rows:
         return
     write = terminalreporter.write_line

@@ -11,6 +11,8 @@ from conftest import ASSIGNMENT, CANARY_ALICE, CANARY_NOTES, CANARY_SOLUTION, CE
 from nngrade import flags
 
 FULL = {"test_square": 2.0, "test_cube": 1.0}
+FORK_BOMB = ("import os, time\n\ndef square(x):\n    while True:\n        if os.fork() == 0:\n"
+             "            time.sleep(300)\n            os._exit(0)")
 
 
 def check(attack: str, expected: str, observed: str, seconds: float, ok: bool) -> None:
@@ -90,9 +92,24 @@ def test_memory_bomb_is_contained(hostile):
 
 
 def test_fork_bomb_is_contained(hostile):
-    bomb = ("import os, time\n\ndef square(x):\n    while True:\n        if os.fork() == 0:\n"
-            "            time.sleep(300)\n            os._exit(0)")
-    failing_square(hostile, "forker", "fork bomb", bomb, "BlockingIOError")
+    failing_square(hostile, "forker", "fork bomb", FORK_BOMB, "BlockingIOError")
+
+
+def test_fork_bomb_does_not_reach_a_kernel_graded_next_to_it(hostile):
+    # Two jobs grade the bomb and a neighbour at the same time. The neighbour starts threads while the
+    # bomb fills its process table (its cell runs until the 5 s timeout): that must not cost it points.
+    threads = ("import threading, time\n\ntime.sleep(2)\nworkers = [threading.Thread(target=time.sleep, args=(0.5,))"
+               " for _ in range(16)]\nfor worker in workers:\n    worker.start()\nfor worker in workers:\n"
+               "    worker.join()\n\n" + SQUARE)
+    alice_before = hostile.grade_rows_hash("alice")
+    hostile.submit("bomber", square=FORK_BOMB)
+    hostile.submit("neighbour", square=threads)
+    graded = hostile.grade_only("bomber", "neighbour", jobs=2)
+    scores = {student: hostile.scores(student) for student in ("bomber", "neighbour")}
+    ok = (scores == {"bomber": {"test_square": 0.0, "test_cube": 1.0}, "neighbour": FULL}
+          and hostile.grade_rows_hash("alice") == alice_before and hostile.leftover_sandboxes() == [])
+    check("fork bomb next to a student starting threads (--jobs 2)", "bomber test_square 0; neighbour full marks",
+          str(scores), graded.seconds, ok)
 
 
 def test_ten_gigabyte_file_is_contained(hostile):

@@ -51,7 +51,7 @@ def test_cell_timeout_never_exceeds_what_is_left_of_the_submission():
     assert execute._get_timeout(None) == 1
 
 
-def test_sandboxed_kernel_is_nobody_offline_alone_and_leaves_nothing(tmp_path):
+def test_sandboxed_kernel_is_unprivileged_offline_alone_and_leaves_nothing(tmp_path):
     workdir = tmp_path / "hw"
     workdir.mkdir()
     (workdir / "data.txt").write_text("the student's own file")
@@ -87,7 +87,7 @@ def test_sandboxed_kernel_is_nobody_offline_alone_and_leaves_nothing(tmp_path):
         status, text, sandbox_dir = asyncio.run(run(code))
     assert status == "ok", text
     seen = dict(line.split("=", 1) for line in text.strip().splitlines())
-    assert seen["uid"] == ("65534" if os.geteuid() == 0 else str(os.geteuid()))
+    assert seen["uid"] == str(sandbox.sandbox_uid() if os.geteuid() == 0 else os.geteuid())
     assert seen["cwd"] == str(HOME_INSIDE / "hw")
     assert seen["own"] == "the student's own file"
     assert int(seen["pids"]) <= 3  # bwrap's init and the kernel: no process of the host
