@@ -153,15 +153,20 @@ def bce_with_logits_loss(pred, target, reduction="mean"):
     return float(c * np.sum(losses)), c * (sigmoid(logits) - target)
 
 
+def _labels(target, scores, scores_name, target_name):
+    """``target`` as N class indices in [0, K) for ``scores`` of shape (N, K)."""
+    labels = check_labels(target, target_name, n_classes=scores.shape[1])
+    check_same_rows(scores, scores_name, labels, target_name)
+    return labels
+
+
 def _target_distribution(target, scores, scores_name, target_name):
     """Class targets as an (N, K) array of rows: one-hot rows for labels, or the given probabilities."""
     n_samples, n_classes = scores.shape
     target = np.asarray(target)
     if target.ndim == 1:
-        labels = check_labels(target, target_name, n_classes=n_classes)
-        check_same_rows(scores, scores_name, labels, target_name)
         one_hot = np.zeros_like(scores)
-        one_hot[np.arange(n_samples), labels] = 1.0
+        one_hot[np.arange(n_samples), _labels(target, scores, scores_name, target_name)] = 1.0
         return one_hot
     if target.shape != scores.shape:
         raise ValueError(
@@ -181,8 +186,7 @@ def _softmax_cross_entropy(logits, target, reduction, logits_name, target_name):
     logits = _class_scores(logits, logits_name)
     c = _reduction_scale(reduction, logits.shape[0])
     if np.ndim(target) == 1:  # class indices: pick each row's entry instead of multiplying by one-hot rows
-        labels = check_labels(target, target_name, n_classes=logits.shape[1])
-        check_same_rows(logits, logits_name, labels, target_name)
+        labels = _labels(target, logits, logits_name, target_name)
         rows = np.arange(len(labels))
         log_probs = log_softmax(logits)
         dlogits = np.exp(log_probs)
