@@ -212,8 +212,8 @@ class MLP:
         return loss, self._backprop(doutputs, caches)
 
     def _head_loss(self, outputs, y):
-        if self.head == "ce":
-            return cross_entropy_loss(outputs, y)
+        if self.head == "ce":  # the labels were checked by _targets, the logits are our own
+            return cross_entropy_loss(outputs, y, check=False)
         return mse_loss(outputs, y, reduction=self.mse_reduction)
 
     def loss(self, X, y):

@@ -114,6 +114,22 @@ def test_cross_entropy_with_probability_targets(reduction, scale):
           lambda z: F.cross_entropy(z, t(soft), reduction=reduction), reduction=reduction)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cross_entropy_unchecked_path_is_the_same_loss(reduction, dtype):
+    # check=False is what MLP calls on its own logits and checked labels: same loss, same dtype
+    logits = (PRED * 30).astype(dtype)
+    loss, dlogits = losses.cross_entropy_loss(logits, LABELS, reduction, check=False)
+    assert dlogits.dtype == dtype
+    expected, expected_grad = losses.cross_entropy_loss(logits, LABELS, reduction)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(loss, expected, rtol=rtol)
+    np.testing.assert_allclose(dlogits, expected_grad, rtol=rtol, atol=rtol / N)
+    z = torch.tensor(logits.astype(np.float64), requires_grad=True)
+    F.cross_entropy(z, torch.tensor(LABELS), reduction=reduction).backward()
+    np.testing.assert_allclose(dlogits, z.grad.numpy(), rtol=rtol, atol=rtol / N)
+
+
 def test_cross_entropy_one_hot_equals_labels_and_sklearn():
     one_hot = np.eye(K)[LABELS]
     by_labels = losses.cross_entropy_loss(PRED, LABELS)
