@@ -202,6 +202,15 @@ def _scratch(state: dict, like: np.ndarray) -> np.ndarray:
     return state["_work"]
 
 
+# Every this many steps SGD sets the subnormal entries of its momentum buffers to zero (see SGD).
+SUBNORMAL_FLUSH_INTERVAL = 16
+
+
+def _flush_subnormals(buf, scratch):
+    """Set the subnormal entries of ``buf`` (0 < |x| < ``np.finfo(dtype).tiny``) to zero, in place."""
+    buf[np.less(np.abs(buf, out=scratch), np.finfo(buf.dtype).tiny)] = 0.0
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum, as ``torch.optim.SGD``.
 
@@ -209,6 +218,13 @@ class SGD(Optimizer):
     ``g ← g + λp``; ``b ← g`` at the first step, else ``b ← μ b + (1 − τ) g``;
     ``g ← g + μ b`` (Nesterov) or ``g ← b``; ``p ← p − γ g``.
     State: ``state[i]["momentum_buffer"]`` (only when ``momentum > 0``).
+
+    Subnormal flush: a buffer entry whose gradient stays 0 (the weights of a pixel that is never on)
+    decays as μᵏ into the subnormal floats below ``np.finfo(dtype).tiny`` (1.2e-38 in float32), which
+    x86 CPUs multiply about 20 times slower. Every ``SUBNORMAL_FLUSH_INTERVAL`` steps the float32 and
+    float64 buffers' subnormal entries are set to 0, as ``torch.set_flush_denormal(True)`` does in
+    hardware: the buffer differs from torch's by less than ``tiny``, and the parameters are exactly those
+    of the same updates without the flush (γ·tiny is below their rounding).
     """
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
@@ -221,9 +237,15 @@ class SGD(Optimizer):
                 f"momentum={self.momentum} and dampening={self.dampening}"
             )
         self.nesterov = bool(nesterov)
+        self._steps = 0
+
+    def step(self, grads) -> None:
+        self._steps += 1
+        super().step(grads)
 
     def _update(self, i, param, grad):
         grad = self._decayed(param, grad)
+        buf = None
         if self.momentum:
             buf = self.state[i].get("momentum_buffer")
             if buf is None:  # torch starts the buffer at the first gradient, undampened
@@ -234,6 +256,9 @@ class SGD(Optimizer):
                     if self.dampening else grad
             grad = grad + self.momentum * buf if self.nesterov else buf
         param -= np.multiply(grad, self.lr, out=_scratch(self.state[i], param))
+        if buf is not None and self._steps % SUBNORMAL_FLUSH_INTERVAL == 0 \
+                and buf.dtype in (np.float32, np.float64):
+            _flush_subnormals(buf, _scratch(self.state[i], buf))
 
 
 class Adagrad(Optimizer):

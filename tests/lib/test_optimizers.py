@@ -194,6 +194,40 @@ def test_non_contiguous_and_mixed_dtype_params_update_in_place_like_contiguous_o
     assert not np.allclose(transposed, weights.T)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_flushes_subnormal_momentum_and_keeps_its_trajectory(dtype, monkeypatch):
+    # a weight whose gradient becomes 0 for good (a pixel never on again): its momentum decays as μᵏ
+    # through the subnormal floats, which torch keeps and SGD sets to 0 every SUBNORMAL_FLUSH_INTERVAL steps
+    tiny, rtol = np.finfo(dtype).tiny, 4 * np.finfo(dtype).eps
+    momentum = 0.9 if dtype == np.float32 else 0.5  # float64 needs a faster decay to reach 2.2e-308
+    start = np.linspace(-1.0, 1.0, 64).astype(dtype)
+    first_grad = np.linspace(0.5, 2.0, 64).astype(dtype) * dtype(1e-3)
+    flushed = opt.SGD([start.copy()], lr=0.05, momentum=momentum)
+    kept = opt.SGD([start.copy()], lr=0.05, momentum=momentum)
+    theirs = [torch.tensor(start, requires_grad=True)]
+    reference = torch.optim.SGD(theirs, lr=0.05, momentum=momentum)
+    subnormal_entry_steps = {"ours": 0, "torch": 0}  # Σ over steps of the subnormal entries
+    for step in range(1, 1201):
+        grad = first_grad if step == 1 else np.zeros_like(first_grad)
+        flushed.step([grad])
+        with monkeypatch.context() as patch:
+            patch.setattr(opt, "SUBNORMAL_FLUSH_INTERVAL", 10**9)
+            kept.step([grad])
+        theirs[0].grad = torch.tensor(grad)
+        reference.step()
+        buf = flushed.state[0]["momentum_buffer"]
+        torch_buf = reference.state[theirs[0]]["momentum_buffer"].numpy()
+        for name, values in (("ours", buf), ("torch", torch_buf)):
+            subnormal_entry_steps[name] += int(np.count_nonzero((values != 0) & (np.abs(values) < tiny)))
+        if step % opt.SUBNORMAL_FLUSH_INTERVAL == 0:
+            assert not np.any((buf != 0) & (np.abs(buf) < tiny)), f"subnormals left after step {step}"
+        np.testing.assert_array_less(np.abs(buf - torch_buf), tiny * (1 + rtol))
+        np.testing.assert_array_equal(flushed.params[0], kept.params[0])  # the flush never moves a weight
+        np.testing.assert_allclose(flushed.params[0], theirs[0].detach().numpy(), rtol=rtol)
+    # torch keeps each one for ~50 (float64) to ~150 (float32) steps, the flush for at most 15
+    assert 0 < subnormal_entry_steps["ours"] * 3 < subnormal_entry_steps["torch"], subnormal_entry_steps
+
+
 def test_learning_rate_can_change_between_steps_like_a_torch_param_group():
     params, grads = make_problem()
     ours = [p.copy() for p in params]
