@@ -4,6 +4,10 @@ Both networks train on the MNIST training set (float32, batch 128, SGD with lr 0
 0.9, shuffled every epoch) with the same number of BLAS/OpenMP threads. The epochs alternate in one
 process (the first of each pair alternates too, so neither side always runs on a warm or a cold
 cache) and the metric is median(numpy) / median(torch) over ``repeats`` epochs each.
+
+The networks keep training from one repeat to the next. From the second epoch on, the momentum of
+pixels that are never on decays into subnormal floats; the numpy SGD sets them to zero every 16 steps
+(``nnref.optimizers.SUBNORMAL_FLUSH_INTERVAL``), torch keeps them, as its default does.
 """
 
 from __future__ import annotations
