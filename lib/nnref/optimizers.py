@@ -206,9 +206,9 @@ def _scratch(state: dict, like: np.ndarray) -> np.ndarray:
 SUBNORMAL_FLUSH_INTERVAL = 16
 
 
-def _flush_subnormals(buf, scratch):
+def _flush_subnormals(buf):
     """Set the subnormal entries of ``buf`` (0 < |x| < ``np.finfo(dtype).tiny``) to zero, in place."""
-    buf[np.less(np.abs(buf, out=scratch), np.finfo(buf.dtype).tiny)] = 0.0
+    buf[np.abs(buf) < np.finfo(buf.dtype).tiny] = 0.0
 
 
 class SGD(Optimizer):
@@ -258,7 +258,7 @@ class SGD(Optimizer):
         param -= np.multiply(grad, self.lr, out=_scratch(self.state[i], param))
         if buf is not None and self._steps % SUBNORMAL_FLUSH_INTERVAL == 0 \
                 and buf.dtype in (np.float32, np.float64):
-            _flush_subnormals(buf, _scratch(self.state[i], buf))
+            _flush_subnormals(buf)
 
 
 class Adagrad(Optimizer):

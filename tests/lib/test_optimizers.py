@@ -228,6 +228,19 @@ def test_sgd_flushes_subnormal_momentum_and_keeps_its_trajectory(dtype, monkeypa
     assert 0 < subnormal_entry_steps["ours"] * 3 < subnormal_entry_steps["torch"], subnormal_entry_steps
 
 
+def test_sgd_flush_keeps_small_normal_float64_momentum_of_a_float32_param():
+    # float64 gradients give a float32 weight a float64 buffer: 1e-300 is normal there and must survive
+    param = np.ones(4, dtype=np.float32)
+    sgd = opt.SGD([param], lr=0.05, momentum=0.5)
+    grad = np.array([1e-300, 1e-310, 0.0, 1.0])
+    for _ in range(opt.SUBNORMAL_FLUSH_INTERVAL):
+        sgd.step([grad])
+    buf = sgd.state[0]["momentum_buffer"]
+    assert buf.dtype == np.float64
+    np.testing.assert_array_equal(buf[[1, 2]], 0.0)  # 1e-310 (subnormal in float64) is flushed
+    np.testing.assert_allclose(buf[[0, 3]], [2e-300, 2.0], rtol=1e-4)  # Σ 0.5ᵏ over 16 steps ≈ 2
+
+
 def test_learning_rate_can_change_between_steps_like_a_torch_param_group():
     params, grads = make_problem()
     ours = [p.copy() for p in params]
