@@ -1,6 +1,7 @@
 """Grading flags: what went wrong while grading one submission, carried to the gradebook and the export.
 
-A preprocessor that finds a problem (a dead kernel, a tampered grader, an edited test cell) adds a
+A preprocessor that finds a problem (a dead kernel, an edited test cell, a kernel that answered the
+grader with something that is not data) adds a
 flag to the notebook it is grading: ``{"kind": ..., "reason": ..., "cell": grade_id or None}`` in
 the notebook metadata under ``nncourse.flags``, which ``nbgrader_config.py`` keeps through
 ``ClearMetadataPreprocessor``. After autograding, ``nngrade.grade`` reads the flags of the autograded
@@ -18,8 +19,10 @@ from . import notebooks
 METADATA_KEY = "nncourse"
 # kernel_died: the submission ended its kernel (os._exit, a segfault, a resource limit); kernel_killed:
 # the grader killed a kernel that ignored an interrupt or used up the notebook's time; output_limited:
-# the grader dropped output beyond its size limit while the cell ran.
-KINDS = ("kernel_died", "kernel_killed", "tampering", "test_cell_edited", "output_limited")
+# the grader dropped output beyond its size limit while the cell ran; suspicious: the kernel answered the
+# grading channel with something that is not data, or never opened it (worth an instructor's look; the
+# cell already scored 0); out_of_time: training stopped at its wall-clock cap before its prescribed work.
+KINDS = ("kernel_died", "kernel_killed", "suspicious", "test_cell_edited", "output_limited", "out_of_time")
 
 
 def add(nb: NotebookNode, kind: str, reason: str, cell: str | None = None) -> None:

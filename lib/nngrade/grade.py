@@ -6,8 +6,8 @@ restores locked test cells, hidden tests included, by grade_id and checksum), fe
 ``generate_feedback`` with hidden tests and test tracebacks removed (``nbgrader_config.py``), and the
 export uses nbgrader's CSV export plugin plus a ``flags`` column.
 
-A submission that was graded although something went wrong (its kernel died, it tampered with the
-grader, ...) carries flags (``nngrade.flags``): they are recorded in the gradebook, printed as
+A submission that was graded although something went wrong (its kernel died, it answered the grader
+with something that is not data, ...) carries flags (``nngrade.flags``): they are recorded in the gradebook, printed as
 ``FLAGGED`` lines and named in ``grades.csv``.
 """
 
@@ -85,11 +85,7 @@ def record_flags(course: Course, assignment: str, student: str) -> None:
     itself, or for a test cell the closest answer above it (nbgrader keeps comments on answers only).
     It goes to ``auto_comment``, which the formgrader shows and the feedback prints; the instructor's
     ``manual_comment`` is left alone, and a ``--force`` regrade (whose ``SaveAutoGrades`` resets
-    ``auto_comment``) replaces the reasons with those of the new run. A ``tampering`` flag marks the
-    test cell it names and every later one (all of them when it names none) as needing manual
-    grading: their verdicts cannot be trusted until an instructor has looked. Their scores stay as
-    the outputs decided, 0 for the cells ``nngrade.tamper`` gave an error; a cell an instructor has
-    already scored by hand keeps its review (``nngrade.manual_grades`` reopens a changed submission).
+    ``auto_comment``) replaces the reasons with those of the new run.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -97,7 +93,6 @@ def record_flags(course: Course, assignment: str, student: str) -> None:
     found = flags.of(notebook)
     if not found:
         return
-    tests = [notebooks.grade_id(cell) for cell in notebook.cells if notebooks.is_autograded_test(cell)]
     api = course.api()
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         for flag in found:
@@ -108,13 +103,6 @@ def record_flags(course: Course, assignment: str, student: str) -> None:
                 comment = None
             if comment is not None and flag["reason"] not in (comment.auto_comment or ""):
                 comment.auto_comment = "\n\n".join(filter(None, [comment.auto_comment, flag["reason"]]))
-            if flag["kind"] == "tampering":
-                for name in tests[tests.index(flag["cell"]):] if flag["cell"] in tests else tests:
-                    try:
-                        grade = gradebook.find_grade(name, assignment, assignment, student)
-                    except MissingEntry:  # a test cell the gradebook does not know scores nothing anyway
-                        continue
-                    grade.needs_manual_grade = grade.needs_manual_grade or grade.manual_score is None
         gradebook.db.commit()
 
 
@@ -245,7 +233,7 @@ def _short_names(assignments: list[str]) -> list[str]:
 def grade(course: Course, *, jobs: int = 1, out=print) -> int:
     """The whole ``make grade``: returns the exit status, 1 when anything could not be graded.
 
-    A submission graded with flags (a dead kernel, tampering, cut output, ...) is printed as one
+    A submission graded with flags (a dead kernel, a suspicious reply, cut output, ...) is printed as one
     ``FLAGGED <student> / <assignment>: <kind>: <reason>`` line per flag; its scores are in the
     gradebook, so flags alone keep the exit status 0. ``NOT GRADED`` lines name the failures.
     """

@@ -1,4 +1,4 @@
-"""Helpers for the hidden tests: compare a notebook function with the reference implementation.
+"""The hidden checks' helpers: compare a notebook function with the reference, in the grader's process.
 
 A hidden test cell typically reads::
 
@@ -8,16 +8,16 @@ A hidden test cell typically reads::
     compare(sigmoid, ref.sigmoid, [(np.array([-1.0, 0.0, 2.0]),), {"args": (x,), "kwargs": {"slope": 2.0}}])
     compare(sigmoid, ref.sigmoid, random_cases(lambda rng: (rng.normal(size=(7, 3)),), n=5, seed=0))
 
-For every case ``compare`` checks, in order: raises -> type -> shape -> dtype -> finite -> values, then
-that the inputs were not modified in place, and (once) that the function does not read data from the
-notebook's global variables instead of its arguments. The first failure raises ``AssertionError``
-with a message that names the function and the input shapes, never the hidden input values or the
-reference's code (only a short slice of yours-vs-expected values).
+It runs in the grader (``nngrade.verdicts``): ``sigmoid`` is the notebook's function, a proxy that
+calls it in the kernel with the case's arguments sent as data (``nngrade.remote``); the reference runs
+here. For every case ``compare`` checks, in order: raises -> type -> shape -> dtype -> finite ->
+values, then that the inputs were not modified in place, and (once) that the function does not read
+data from the notebook's global variables instead of its arguments. The first failure raises
+``AssertionError`` with a message that names the function and the shapes and types of its inputs,
+never the hidden input values or the reference's code (only a short slice of yours-vs-expected
+values), and for an exception the line of the notebook's code that raised it.
 
-Robustness against the notebook: the comparison engine is a private copy of ``nnkit.testing`` loaded
-when this module is imported (rebinding ``nnkit.testing.*``, ``np.testing.*`` or ``math.isclose`` in
-the notebook changes nothing), and student calls run with warnings silenced and stdout/stderr captured,
-because nbgrader scores a test cell 0 as soon as anything reaches stderr.
+The same helpers work on plain Python functions (the library's own tests use them so).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dis
-import importlib.util
 import inspect
 import io
 import linecache  # IPython registers notebook cell sources with it
@@ -33,27 +32,33 @@ import types
 import warnings
 from collections.abc import Mapping
 
-from numpy._core._ufunc_config import errstate as _errstate
-from numpy.random import _generator
+import numpy as np
 
-__all__ = ["compare", "random_cases", "check_mutation", "check_globals", "assert_close"]
+from nnkit import testing as _testing
 
+from .remote import ABSENT, NotebookError, Remote, remote_session
+from .verdicts import current_session, raise_flag
 
-def _private_copy(module_name: str) -> types.ModuleType:
-    """A fresh instance of ``module_name`` that is not the one in ``sys.modules`` (notebooks can patch that)."""
-    spec = importlib.util.find_spec(module_name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["compare", "random_cases", "check_mutation", "check_globals", "assert_close", "in_kernel", "flag"]
 
-
-_testing = _private_copy("nnkit.testing")
 _compare_values = _testing.compare_values
 _describe = _testing.describe
 _describe_call = _testing.describe_call
-_ndarray = _testing._ndarray
-_Generator = _generator.Generator
+_ndarray = np.ndarray
+_Generator = np.random.Generator
 _MISSING = object()
+
+
+def flag(kind: str, reason: str) -> None:
+    """Flag the submission for the instructor (``nngrade.flags.KINDS``, e.g. ``out_of_time`` when
+    training stopped at its wall-clock cap): a flag never changes a score by itself."""
+    raise_flag(kind, reason)
+
+
+def in_kernel(module_name: str) -> Remote:
+    """The notebook kernel's module ``module_name`` (e.g. ``torch``): objects the notebook's code must
+    receive (a network, a data loader, an optimizer) are built with it, in the kernel."""
+    return current_session().module(module_name)
 
 
 def assert_close(actual, expected, *, name: str = "value", rtol: float = 1e-7, atol: float = 1e-9,
@@ -68,7 +73,7 @@ def random_cases(make_case, n: int, seed: int) -> list:
     ``make_case`` returns what ``compare`` accepts as one case: a tuple of arguments, a dict
     ``{"args": (...), "kwargs": {...}}``, or a single argument.
     """
-    rng = _Generator(_generator.PCG64(seed))  # what np.random.default_rng(seed) builds
+    rng = np.random.default_rng(seed)
     return [make_case(rng) for _ in range(n)]
 
 
@@ -109,7 +114,7 @@ def compare(student, reference, cases, *, name: str | None = None, rtol: float =
         call = _describe_call(name, args, kwargs, parameter_names)
         expected_error, expected = _call_quietly(reference, *copy.deepcopy((args, kwargs)))
         student_args, student_kwargs = copy.deepcopy((args, kwargs))
-        with _rebound(_globals_of(student), isolate):
+        with _isolated(student, isolate):
             error, actual = _call_quietly(student, student_args, student_kwargs)
         if _check_raises(call, student, error, expected_error):
             continue
@@ -140,6 +145,9 @@ def check_globals(function, args=(), kwargs=None, *, name: str | None = None, is
     them proves the dependence. Modules, functions, classes and plain constants (numbers, strings)
     are legitimate globals and are kept. Non-function callables (classes, objects) are not checked.
     """
+    if isinstance(function, Remote):
+        _check_notebook_globals(function, args, kwargs, name=name, isolate=isolate)
+        return
     if not isinstance(function, types.FunctionType):
         return
     name = name or function.__name__
@@ -167,7 +175,50 @@ def check_globals(function, args=(), kwargs=None, *, name: str | None = None, is
         )
 
 
+def _check_notebook_globals(function: Remote, args, kwargs, *, name, isolate) -> None:
+    """``check_globals`` for a notebook function: call it with the notebook data it reads removed."""
+    session = remote_session(function)
+    name = name or function.__name__
+    notebook_data = {key: kind for key, kind in session.notebook_data_read(function).items()
+                     if key not in (isolate or {})}
+    if not notebook_data:
+        return
+    hidden = {**(isolate or {}), **{key: ABSENT for key in notebook_data}}
+    error, _ = _call_quietly(lambda *a, **k: session.call(function, a, k, isolate=hidden),
+                             *copy.deepcopy((tuple(args), dict(kwargs or {}))))
+    if isinstance(error, NotebookError) and error.type_name == "NameError" and error.name in notebook_data:
+        raise AssertionError(
+            f"{name} reads the notebook variable '{error.name}' ({notebook_data[error.name]}) instead of "
+            f"using its arguments; pass everything it needs as parameters"
+        )
+
+
 # --- internals ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _isolated(student, isolate):
+    """While ``student`` is called, the notebook's other graded functions named in ``isolate`` are
+    replaced: in the kernel for a notebook function (or a check's function calling one), in the
+    function's globals for a plain Python function."""
+    if not isolate:
+        yield
+        return
+    session = remote_session(student)
+    if session is None:
+        try:
+            session = current_session()
+        except RuntimeError:  # not grading: a plain Python function and its own globals
+            session = None
+    if session is None:
+        with _rebound(_globals_of(student), isolate):
+            yield
+        return
+    session.substitutions.append(dict(isolate))
+    try:
+        yield
+    finally:
+        session.substitutions.pop()
 
 
 def _normalise_case(case):
@@ -191,7 +242,7 @@ def _quiet():
     """Silence warnings and capture stdout/stderr: nothing of a hidden call reaches the cell output."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with _errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()), \
+        with np.errstate(all="ignore"), contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()):
             yield
 
@@ -247,15 +298,22 @@ def _check_raises(call, student, error, expected_error) -> bool:
     expected_name = type(expected_error).__name__
     if error is None:
         raise AssertionError(f"{call} should raise {expected_name} for this input, but it returned a result")
-    if not isinstance(error, type(expected_error)):
+    if not _is_kind(error, type(expected_error)):
         raise AssertionError(f"{call} should raise {expected_name}, but it raised {_explain_error(error, student)}")
     return True
 
 
+def _is_kind(error, kind: type) -> bool:
+    """``isinstance`` that also knows the notebook's own exception types by name."""
+    return isinstance(error, kind) or (isinstance(error, NotebookError) and kind.__name__ in error.mro)
+
+
 def _explain_error(error, student) -> str:
-    """``ValueError: message (at line 3 of your code: `y = ...`)``, never a line of the reference."""
+    """``ValueError: message (in f, line 3: y = ...)``: the notebook's own line, never a check's."""
     if isinstance(error, NotImplementedError):
         return "NotImplementedError: the function is not implemented yet"
+    if isinstance(error, NotebookError):
+        return f"{error.type_name}: {str(error)[:1000]}{error.location()}"
     text = f"{type(error).__name__}: {error}"
     code = getattr(getattr(student, "__func__", student), "__code__", None)
     if code is None:

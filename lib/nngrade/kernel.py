@@ -1,51 +1,58 @@
-"""The kernels that execute notebooks: their environment and a hook to wrap their launch.
+"""The kernels that execute notebooks, their environment, and the executor that grades test cells.
 
-Grading kernels run with ``PYTHONPATH=<repo>/lib`` (hidden tests import ``nnref`` and
-``nngrade.hidden``), ``NNCOURSE_GRADING=1`` (progress bars fall silent) and ``MPLBACKEND=Agg``;
-``NNCOURSE_MNIST_DIR`` passes through from the instructor's environment. Student kernels get the
-same environment without ``PYTHONPATH``: only the installed ``nnkit`` is importable there.
+Grading kernels run with ``NNCOURSE_GRADING=1`` (progress bars fall silent) and ``MPLBACKEND=Agg``,
+and without ``PYTHONPATH``: like a student's kernel, they import only the installed toolkit ``nnkit``,
+never the reference ``nnref`` or the grader ``nngrade``. ``NNCOURSE_MNIST_DIR`` passes through.
 
 With ``c.Sandbox.enabled = True`` the kernel runs inside bubblewrap (``nngrade.sandbox``): a scratch
-copy of the submission folder, read-only system and ``lib/``, no network, resource limits, and kernel
+copy of the submission folder, read-only system and toolkit, no network, resource limits, and kernel
 traffic over unix sockets. ``CourseKernelManager.launcher`` is a further command prefix (configurable).
 
-``GradingExecute`` bounds the wall time of each cell and of the whole notebook
-(``c.GradingExecute.submission_timeout``): a cell that does not stop when interrupted (a student
-who ignores SIGINT) gets its kernel killed, and it and every later cell get an error output naming
-the reason, so they score 0 and the rest of the batch goes on; a kernel that dies (``os._exit``, a
-segfault) is handled the same way. It also caps the output a cell keeps while it runs
-(``max_output_chars``). Each of these events flags the notebook (``nngrade.flags``).
+``GradingExecute`` runs the notebook cell by cell. A graded test cell's visible part runs in the
+kernel as the student saw it; then the grader decides the cell (``nngrade.verdicts``): it runs the
+visible and hidden checks in its own process, calling the notebook through the grading channel
+(``nnkit.channel`` in the kernel, ``nngrade.remote`` here), and the cell's outputs become the
+grader's. It also bounds the wall time of each cell and of the whole notebook
+(``c.GradingExecute.submission_timeout``): a cell that does not stop when interrupted gets its kernel
+killed, and it and every later cell get an error output naming the reason, so they score 0 and the
+rest of the batch goes on; a kernel that dies (``os._exit``, a segfault) is handled the same way. It
+caps the output a cell keeps while it runs (``max_output_chars``). Each of these events flags the
+notebook (``nngrade.flags``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from queue import Empty
 from time import monotonic
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Integer, List, Unicode
 
-from . import flags, notebooks
+from . import flags, notebooks, verdicts
+from .remote import Session
 from .sandbox import Sandbox, give_to_sandbox_user, prepare_home, sandbox_environment
-from .tamper import TamperProbes
-
-LIB_DIR = Path(__file__).resolve().parents[1]
 
 
 def grading_environment(base: Mapping | None = None) -> dict:
-    """The environment of a grading kernel, built from ``base`` (default: ``os.environ``)."""
+    """The environment of a grading kernel, built from ``base`` (default: ``os.environ``): no
+    ``PYTHONPATH``, so the kernel imports the installed ``nnkit`` and neither ``nnref`` nor ``nngrade``."""
     env = dict(os.environ if base is None else base)
-    env.update(PYTHONPATH=str(LIB_DIR), NNCOURSE_GRADING="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    env.update(NNCOURSE_GRADING="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
     return env
 
 
@@ -86,6 +93,15 @@ class CourseKernelManager(AsyncKernelManager):
         self.sandbox = Sandbox(parent=self)
         self._sandbox_dir: Path | None = None
         self._sandbox_prefix: list[str] = []
+        self._channel_dir: Path | None = None
+
+    def channel_dir(self) -> Path:
+        """A folder the kernel can reach for the grading channel's socket: the sandbox's IPC folder."""
+        if self._sandbox_dir is not None:
+            return self._sandbox_dir / "ipc"
+        if self._channel_dir is None:
+            self._channel_dir = Path(tempfile.mkdtemp(prefix="nngrade-channel-"))
+        return self._channel_dir
 
     def format_kernel_cmd(self, extra_arguments=None):
         extra = [*(extra_arguments or [])]
@@ -139,9 +155,10 @@ class CourseKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources  # the public name is bound to the base class's coroutine
 
     def _remove_sandbox_dir(self) -> None:
-        if self._sandbox_dir is not None:
-            shutil.rmtree(self._sandbox_dir, ignore_errors=True)
-            self._sandbox_dir = None
+        for folder in (self._sandbox_dir, self._channel_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self._sandbox_dir = self._channel_dir = None
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -149,15 +166,15 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class GradingExecute(TamperProbes, Execute):
-    """nbgrader's Execute with ``CourseKernelManager`` kernels and a wall-time limit per submission.
+class GradingExecute(Execute):
+    """nbgrader's Execute with ``CourseKernelManager`` kernels, grader-side verdicts of the test cells,
+    and a wall-time limit per submission.
 
-    Each cell gets ``timeout`` seconds (at most what is left of ``submission_timeout``). A cell over
-    its time is interrupted; when the kernel does not stop (SIGINT ignored) or the notebook is out
-    of time, the kernel is killed and that cell and every later code cell get an error output with
-    the reason instead of failing the whole submission; so when the kernel dies on its own. Output
-    beyond ``max_output_chars`` is dropped as it arrives (``output``). ``TamperProbes``
-    (``nngrade.tamper``) checks the kernel's hooks around every graded test cell.
+    Each cell gets ``timeout`` seconds (at most what is left of ``submission_timeout``), and so do the
+    grader's checks of a test cell. A cell over its time is interrupted; when the kernel does not stop
+    (SIGINT ignored) or the notebook is out of time, the kernel is killed and that cell and every later
+    code cell get an error output with the reason instead of failing the whole submission; so when the
+    kernel dies on its own. Output beyond ``max_output_chars`` is dropped as it arrives (``output``).
     """
 
     submission_timeout = Integer(1800, help="Wall time for the whole notebook, seconds (0: no limit).").tag(config=True)
@@ -165,18 +182,38 @@ class GradingExecute(TamperProbes, Execute):
                                             "each error message.").tag(config=True)
     max_display_chars = Integer(4_000_000, help="Characters of rich displays (figures) and of each result a "
                                                "cell keeps: a figure is ~100 kB of base64.").tag(config=True)
+    max_reply_bytes = Integer(256 * 2**20, help="Largest reply the grader reads from the kernel through the "
+                                                "grading channel, bytes.").tag(config=True)
+    source_notebook = Unicode("", help="The instructor's source notebook of the assignment (default: found "
+                                       "from the course directory).").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", CourseKernelManager)
         super().__init__(*args, **kwargs)
         self._deadline: float | None = None
         self._stopped: tuple[str, str] | None = None  # (ename, evalue) once the kernel was killed
+        self._context: verdicts.NotebookContext | None = None
+        self._channels = itertools.count(1)
 
     def preprocess(self, nb, resources=None, km=None):
         # One instance grades many notebooks: each gets its own time and a fresh kernel.
         self._deadline = monotonic() + self.submission_timeout if self.submission_timeout else None
         self._stopped = None
+        self._context = verdicts.NotebookContext.from_source(notebooks.read(self._source_path(resources)))
         return super().preprocess(nb, resources, km)
+
+    def _source_path(self, resources) -> Path:
+        """The source notebook of the assignment graded: the grader's knowledge, never the submission's."""
+        if self.source_notebook:
+            return Path(self.source_notebook)
+        info = (resources or {}).get("nbgrader", {})
+        coursedir = self.config.get("CourseDirectory", {})
+        root = Path(coursedir.get("root", os.getcwd()))
+        path = root / coursedir.get("source_directory", "source") / info["assignment"] / f"{info['notebook']}.ipynb"
+        if not path.is_file():
+            raise FileNotFoundError(f"the source notebook {path} is missing: the grader takes the names and "
+                                    "imports of the checks from it")
+        return path
 
     def _remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - monotonic()
@@ -189,6 +226,25 @@ class GradingExecute(TamperProbes, Execute):
         return max(1, int(min(timeout or remaining, remaining)))
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if not notebooks.is_autograded_test(cell):
+            return await self._run_in_kernel(cell, cell_index, execution_count, store_history)
+        # The kernel runs what the student saw: the visible part. The grader decides the cell.
+        source = cell.source
+        cell.source = verdicts.split_hidden(source)[0]
+        try:
+            await self._run_in_kernel(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = source
+        timed_out = [output for output in cell.outputs
+                     if output.output_type == "error" and output.get("ename") == "CellTimeoutError"]
+        if timed_out:  # a failure the kernel reports about itself can only cost it: no second wait
+            cell.outputs = [error_output("CellTimeoutError", f"{_cell_name(cell, cell_index)} did not finish "
+                                         f"in {self._get_timeout(cell)} s and was interrupted")]
+        elif self._stopped is None:
+            await self._grade_test_cell(cell, cell_index)
+        return cell
+
+    async def _run_in_kernel(self, cell, cell_index, execution_count, store_history):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         self._output_chars = {}  # what this cell has written so far, per channel (see ``output``)
@@ -215,6 +271,82 @@ class GradingExecute(TamperProbes, Execute):
                              "such as a segmentation fault, or a resource limit); it and every later cell score 0")
         cell.outputs.append(error_output(*self._stopped))
         return cell
+
+    async def _grade_test_cell(self, cell, cell_index) -> None:
+        """Run the cell's checks in this process against the kernel; the cell's outputs become the verdict."""
+        where = _cell_name(cell, cell_index)
+        timeout = self._get_timeout(cell)
+        path = self.km.channel_dir() / f"channel-{next(self._channels)}.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(path))
+            listener.listen(1)
+            give_to_sandbox_user([path])
+            msg_id = self.kc.execute(f"import nnkit.channel\nnnkit.channel.serve({str(path)!r})", silent=True,
+                                     store_history=False, allow_stdin=False, stop_on_error=False)
+            verdict = await asyncio.to_thread(self._check, listener, monotonic() + timeout, cell)
+        finally:
+            listener.close()
+            path.unlink(missing_ok=True)
+        if await self._serve_finished(msg_id, interrupt=verdict.channel_problem is not None) is None:
+            if self._stopped is None:
+                await self._stop(cell, "kernel_killed", "CellTimeoutError",
+                                 f"{where}: your code did not stop when interrupted after {timeout} s; "
+                                 "the kernel was killed and later cells were not run")
+            cell.outputs = [error_output(*self._stopped)]
+            return
+        for what in verdict.suspicious:
+            flags.add(self.nb, "suspicious", f"{where}: the kernel answered the grader with {what}",
+                      cell=notebooks.grade_id(cell))
+        for kind, reason in verdict.flags:
+            flags.add(self.nb, kind, f"{where}: {reason}", cell=notebooks.grade_id(cell))
+        outputs = [NotebookNode(output_type="stream", name="stdout", text=verdict.printed)] if verdict.printed else []
+        if verdict.passed:
+            outputs.append(NotebookNode(output_type="stream", name="stdout",
+                                        text=f"\u2713 {notebooks.grade_id(cell)}: every check passed\n"))
+        else:
+            outputs.append(error_output(*verdict.error))
+        cell.outputs = outputs
+
+    def _check(self, listener, deadline: float, cell) -> verdicts.Verdict:
+        listener.settimeout(max(0.5, min(30.0, deadline - monotonic())))
+        try:
+            connection, _ = listener.accept()
+        except (socket.timeout, OSError):
+            reason = "the notebook did not open the grading channel (it may have replaced how code runs in its kernel)"
+            return verdicts.Verdict(False, error=("KernelError", reason), channel_problem=reason, suspicious=[reason])
+        with connection:
+            session = Session(connection, deadline=deadline, max_reply_bytes=self.max_reply_bytes)
+            verdict = verdicts.check_cell(session, self._context, notebooks.grade_id(cell), cell.source)
+            if verdict.channel_problem is None:
+                session.end()
+        return verdict
+
+    async def _serve_finished(self, msg_id: str, *, interrupt: bool):
+        """The kernel's reply to the channel's request; after an interrupt if the checks timed out.
+        None when the kernel is dead or still busy (the caller kills it)."""
+        reply = await self._reply(msg_id, 2.0 if interrupt else 30.0)
+        if reply is None and await self.km.is_alive():
+            await self.km.interrupt_kernel()
+            reply = await self._reply(msg_id, 10.0)
+        if reply is None and not await self.km.is_alive() and self._stopped is None:
+            self._stopped = ("DeadKernelError", "the kernel died while the grader checked your code; "
+                                                "this and every later cell score 0")
+            flags.add(self.nb, "kernel_died", self._stopped[1])
+        return reply
+
+    async def _reply(self, msg_id: str, seconds: float):
+        end = monotonic() + seconds
+        while monotonic() < end:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(0.5, max(0.01, end - monotonic()))))
+            except Empty:
+                if not await self.km.is_alive():
+                    return None
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+        return None
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds its own coroutine otherwise
 

@@ -43,13 +43,16 @@ from traitlets.config import Configurable
 # Linux counts RLIMIT_NPROC per uid, so a fork bomb fills only its own kernel's process table, not
 # that of a kernel another job is grading next to it (as one shared ``nobody`` would).
 SANDBOX_UID_BASE = 2**30
+# The student toolkit, the only course code a kernel can import (nnkit.channel serves the grader):
+# not lib/, which also holds the reference (nnref) and the grader (nngrade).
+TOOLKIT_DIR = Path(__file__).resolve().parents[1] / "nnkit"
 # Files of /etc a Python kernel needs (dynamic linker, user names, time zone, fonts); never shadow.
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd", "group", "nsswitch.conf",
              "localtime", "fonts", "alternatives", "mime.types")
 # The scratch home inside the sandbox; the working directory is its subfolder named as the assignment.
 HOME_INSIDE = Path("/home/student")
 # Environment variables passed into the sandbox (everything else of the grader's is dropped).
-PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "PYTHONPATH", "NNCOURSE_GRADING", "NNCOURSE_MNIST_DIR",
+PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ", "NNCOURSE_GRADING", "NNCOURSE_MNIST_DIR",
                     "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS")
 
@@ -96,9 +99,8 @@ class Sandbox(Configurable):
 
     def readable_folders(self, env: Mapping[str, str]) -> list[Path]:
         """Host folders the kernel reads: Python, its environment, ``lib/``, MNIST, and ``readable``."""
-        from .kernel import LIB_DIR
-
-        folders = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1], LIB_DIR}
+        folders = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1],
+                   TOOLKIT_DIR}
         if env.get("NNCOURSE_MNIST_DIR"):
             folders.add(Path(env["NNCOURSE_MNIST_DIR"]))
         folders.update(Path(folder) for folder in self.readable)

@@ -53,13 +53,23 @@ def describe(value) -> str:
 
 
 def describe_call(function_name: str, args=(), kwargs=None, parameter_names=()) -> str:
-    """``name(x: (3, 4) float64, slope=2.0)``: a call described by its argument shapes."""
+    """``name(x: (3, 4) float64, slope: float)``: a call described by the shapes and types of its
+    arguments, never their values (hidden inputs stay hidden)."""
     parts = []
     for position, arg in enumerate(args):
         label = parameter_names[position] if position < len(parameter_names) else None
-        parts.append(f"{label}: {describe(arg)}" if label else describe(arg))
-    parts.extend(f"{key}={describe(value)}" for key, value in (kwargs or {}).items())
+        parts.append(f"{label}: {_describe_input(arg)}" if label else _describe_input(arg))
+    parts.extend(f"{key}: {_describe_input(value)}" for key, value in (kwargs or {}).items())
     return f"{function_name}({', '.join(parts)})"
+
+
+def _describe_input(value) -> str:
+    """``describe`` without values: numbers, booleans and strings by their type."""
+    if _is_bool(value) or _is_number(value) or isinstance(value, str):
+        return type(value).__name__
+    if isinstance(value, (list, tuple)) and value and all(_is_number(item) for item in value):
+        return f"{type(value).__name__} of {len(value)} numbers"
+    return describe(value)
 
 
 def assert_close(actual, expected, *, name: str = "value", rtol: float = 1e-7, atol: float = 1e-9,
