@@ -8,8 +8,9 @@ A grading kernel runs a student's code. With ``c.Sandbox.enabled = True`` (``nbg
 What the kernel sees (``docs/threat-model.md`` explains why):
 
 - read only: ``/usr`` (the system), a few files of ``/etc``, the Python installation and virtual
-  environment, the course's ``lib/`` (hidden tests import ``nnref`` and ``nngrade.hidden``) and the
-  MNIST folder ``$NNCOURSE_MNIST_DIR`` when set;
+  environment, the student toolkit ``lib/nnkit`` (not the rest of ``lib/``: the reference ``nnref``
+  and the grader ``nngrade`` are not there) and MNIST's two *training* files from
+  ``$NNCOURSE_MNIST_DIR`` when set (the test set belongs to the grader);
 - writable: a scratch home ``/home/student`` holding a copy of the student's own submission folder
   (the working directory) and matplotlib's font cache, thrown away afterwards; a small private
   ``/tmp``; the folder of its IPC sockets;
@@ -98,15 +99,22 @@ class Sandbox(Configurable):
             raise SandboxUnavailableError(problem)
 
     def readable_folders(self, env: Mapping[str, str]) -> list[Path]:
-        """Host folders the kernel reads: Python, its environment, ``lib/``, MNIST, and ``readable``."""
+        """Host folders the kernel reads: Python, its environment, the toolkit ``nnkit``, and ``readable``."""
         folders = {Path(sys.prefix), Path(sys.base_prefix), Path(os.path.realpath(sys.executable)).parents[1],
                    TOOLKIT_DIR}
-        if env.get("NNCOURSE_MNIST_DIR"):
-            folders.add(Path(env["NNCOURSE_MNIST_DIR"]))
         folders.update(Path(folder) for folder in self.readable)
         existing = sorted(Path(os.path.realpath(folder)) for folder in folders if Path(folder).is_dir())
         # A folder inside another one already listed is bound with it.
         return [folder for folder in existing if not any(other in folder.parents for other in existing)]
+
+    @staticmethod
+    def readable_files(env: Mapping[str, str]) -> list[Path]:
+        """Single host files the kernel reads: MNIST's *training* files. The test files stay out: the
+        test set belongs to the grader, which computes test accuracy in its own process."""
+        folder = env.get("NNCOURSE_MNIST_DIR")
+        if not folder or not Path(folder).is_dir():
+            return []
+        return sorted(Path(os.path.realpath(path)) for path in Path(folder).glob("train-*") if path.is_file())
 
     def command(self, *, workdir: Path, ipc_dir: Path, env: Mapping[str, str]) -> list[str]:
         """The command prefix running a kernel in ``workdir``, a folder of the scratch home (`prepare_home`)."""
@@ -128,14 +136,14 @@ class Sandbox(Configurable):
         args += ["--perms", "0755", "--dir", "/etc", "--proc", "/proc", "--dev", "/dev",
                  "--perms", "1777", "--size", str(self.tmp_bytes), "--tmpfs", "/tmp"]
         created: set[Path] = {Path("/"), Path("/usr"), Path("/tmp"), Path("/etc")}
-        for folder in [*self.readable_folders(env), ipc_dir, HOME_INSIDE]:
-            for parent in _ancestors(folder):
+        for path in [*self.readable_folders(env), *self.readable_files(env), ipc_dir, HOME_INSIDE]:
+            for parent in _ancestors(path):
                 if parent not in created:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     created.add(parent)
-            created.add(folder)
-        for folder in self.readable_folders(env):
-            args += ["--ro-bind", str(folder), str(folder)]
+            created.add(path)
+        for path in [*self.readable_folders(env), *self.readable_files(env)]:
+            args += ["--ro-bind", str(path), str(path)]
         args += ["--bind", str(ipc_dir), str(ipc_dir), "--bind", str(home), str(HOME_INSIDE),
                  "--chdir", str(HOME_INSIDE / workdir.name), "--"]
         if as_root:
