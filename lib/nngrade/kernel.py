@@ -235,12 +235,14 @@ class GradingExecute(Execute):
             await self._run_in_kernel(cell, cell_index, execution_count, store_history)
         finally:
             cell.source = source
+        if self._stopped is not None:  # the kernel was killed in this cell or before: that reason stands
+            return cell
         timed_out = [output for output in cell.outputs
                      if output.output_type == "error" and output.get("ename") == "CellTimeoutError"]
         if timed_out:  # a failure the kernel reports about itself can only cost it: no second wait
             cell.outputs = [error_output("CellTimeoutError", f"{_cell_name(cell, cell_index)} did not finish "
                                          f"in {self._get_timeout(cell)} s and was interrupted")]
-        elif self._stopped is None:
+        else:
             await self._grade_test_cell(cell, cell_index)
         return cell
 

@@ -52,12 +52,12 @@ class NotebookError(Exception):
     """
 
     def __init__(self, info: dict):
+        super().__init__(info["message"])
         self.info = info
         self.type_name = info["type"]
         self.mro = info["mro"]
         self.frames = info["frames"]
-        self.name = info.get("name")
-        super().__init__(info["message"])
+        self.name = info.get("name")  # after the base class's __init__, which sets NameError.name to None
 
     def __str__(self):
         return self.info["message"]
@@ -388,7 +388,7 @@ class Session:
         (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size))
         budget[0] -= length
         if budget[0] < 0:
-            raise ChannelClosed(f"the kernel's reply is larger than {self.max_reply_bytes // 2**20} MiB")
+            raise ChannelClosed(f"the kernel's reply is larger than {self.max_reply_bytes:,} bytes")
         return self._read_exactly(length)
 
     def _read_exactly(self, size: int) -> bytes:

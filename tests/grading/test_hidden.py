@@ -53,7 +53,7 @@ def test_stage_raises_names_function_shapes_and_line():
         return x @ np.ones(99)
 
     message = failure(broken)
-    assert message.startswith("sigmoid(x: (4, 5) float64, slope=")
+    assert message.startswith("sigmoid(x: (4, 5) float64, slope: float)")  # shapes and types, never values
     assert "raised ValueError" in message and "x @ np.ones(99)" in message
 
 
@@ -248,7 +248,7 @@ def test_assert_shape_and_assert_raises():
         assert_shape([1, 2], (2,), name="out")
     error = assert_raises(ValueError, int, "x")
     assert isinstance(error, ValueError)
-    with pytest.raises(AssertionError, match=r"int\('3'\) should raise ValueError, but it returned 3"):
+    with pytest.raises(AssertionError, match=r"int\(str\) should raise ValueError, but it returned 3"):
         assert_raises(ValueError, int, "3")
     with pytest.raises(AssertionError, match="but it raised TypeError"):
         assert_raises(ValueError, int, None)

@@ -10,11 +10,11 @@ import pytest
 from traitlets.config import Config
 
 from nngrade import sandbox
-from nngrade.kernel import LIB_DIR, CourseKernelManager, GradingExecute
-from nngrade.sandbox import HOME_INSIDE, Sandbox, prepare_home, sandbox_environment
+from nngrade.kernel import CourseKernelManager, GradingExecute
+from nngrade.sandbox import HOME_INSIDE, TOOLKIT_DIR, Sandbox, prepare_home, sandbox_environment
 
 
-def test_command_shows_only_the_scratch_home_lib_and_python(tmp_path):
+def test_command_shows_only_the_scratch_home_the_toolkit_and_python(tmp_path):
     course = tmp_path / "course"
     workdir = course / "autograded" / "zoe" / "hw"
     workdir.mkdir(parents=True)
@@ -26,7 +26,10 @@ def test_command_shows_only_the_scratch_home_lib_and_python(tmp_path):
         assert flag in command
     binds = {(command[i], command[i + 1], command[i + 2]) for i in range(len(command) - 2)
              if command[i] in ("--bind", "--ro-bind")}
-    assert ("--ro-bind", str(LIB_DIR), str(LIB_DIR)) in binds
+    assert ("--ro-bind", str(TOOLKIT_DIR), str(TOOLKIT_DIR)) in binds
+    lib = TOOLKIT_DIR.parent  # the reference (nnref) and the grader (nngrade) live next to the toolkit
+    under_lib = {source for _, source, _ in binds if Path(source) == lib or lib in Path(source).parents}
+    assert under_lib == {str(TOOLKIT_DIR)}
     assert ("--bind", str(home), str(HOME_INSIDE)) in binds
     writable = sorted(source for kind, source, _ in binds if kind == "--bind")
     assert writable == sorted([str(home), str(tmp_path / "sandbox" / "ipc")])
@@ -37,7 +40,8 @@ def test_command_shows_only_the_scratch_home_lib_and_python(tmp_path):
 def test_environment_keeps_grading_variables_and_drops_secrets():
     env = sandbox_environment({"PYTHONPATH": "/lib", "NNCOURSE_GRADING": "1", "MPLBACKEND": "Agg",
                                "NNCOURSE_DB_URL": "postgresql://grader:secret@db/course", "AWS_SECRET": "x"})
-    assert env["PYTHONPATH"] == "/lib" and env["NNCOURSE_GRADING"] == "1" and env["HOME"] == str(HOME_INSIDE)
+    assert env["NNCOURSE_GRADING"] == "1" and env["HOME"] == str(HOME_INSIDE)
+    assert "PYTHONPATH" not in env  # the kernel imports the installed toolkit, never lib/
     assert "NNCOURSE_DB_URL" not in env and "AWS_SECRET" not in env
 
 

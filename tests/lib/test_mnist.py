@@ -1,6 +1,6 @@
 """nnkit.mnist: the genuine files (checked against the published counts, checksums and statistics), the
-IDX parser on small files written here, the search order, the cache, the error messages and the
-download from a local HTTP server."""
+IDX parser on small files written here, the search order, the cache, the error messages, the download
+from a local HTTP server, and the training set alone (no test files) with its validation split."""
 
 import gzip
 import hashlib
@@ -17,13 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnkit import mnist
+from nnkit import datasets, mnist
 from nnkit.mnist import (
     MNISTChecksumError,
     MNISTDownloadError,
     MNISTFormatError,
     MNISTNotFoundError,
     load_mnist,
+    load_mnist_train,
+    validation_split,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -124,8 +126,14 @@ def genuine(tmp_path_factory):
         raw = load_mnist(folder, normalize=False, flatten=False, dtype=np.uint8)
         cached_files = sorted((cache_root / "mnist").glob("mnist-*.npz"))
         default = load_mnist(folder)
+        # the training files alone, in a folder without the test files (as in the grading sandbox)
+        train_only = tmp_path_factory.mktemp("train-only")
+        for name in FILES[:2]:
+            (train_only / name).symlink_to(folder / name)
+        patch.setenv("NNCOURSE_CACHE_DIR", str(tmp_path_factory.mktemp("train-cache")))
+        train = load_mnist_train(train_only)
     return {"folder": folder, "raw": raw, "default": default, "cached_files": cached_files,
-            "listing_before": before}
+            "listing_before": before, "train": train}
 
 
 def test_genuine_shapes_dtypes_and_label_counts(genuine):
@@ -174,9 +182,22 @@ def test_genuine_defaults_normalized_flat_float32(genuine):
 
 
 def test_genuine_cache_is_written_to_the_cache_and_not_to_the_data_folder(genuine):
-    assert len(genuine["cached_files"]) == 1
-    assert genuine["cached_files"][0].stat().st_size > 60000 * 784
+    assert [path.name.split("-")[1] for path in genuine["cached_files"]] == ["test", "train"]
+    assert genuine["cached_files"][1].stat().st_size > 60000 * 784
     assert listing(genuine["folder"]) == genuine["listing_before"]
+
+
+def test_genuine_training_set_alone_and_its_validation_split(genuine):
+    (X_full, y_full), _ = genuine["default"]
+    X_train, y_train = genuine["train"]
+    np.testing.assert_array_equal(X_train, X_full)
+    np.testing.assert_array_equal(y_train, y_full)
+    (X_fit, y_fit), (X_val, y_val) = validation_split(X_train, y_train)
+    assert X_fit.shape == (55000, 784) and X_val.shape == (5000, 784) and X_val.dtype == np.float32
+    # every class is represented in the validation images roughly as in the training set (1/12 each)
+    fraction = np.bincount(y_val, minlength=10) / np.bincount(y_train, minlength=10)
+    assert np.all(np.abs(fraction - 1 / 12) < 0.015)
+    assert np.bincount(y_fit, minlength=10).sum() + np.bincount(y_val, minlength=10).sum() == 60000
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -382,9 +403,9 @@ def test_not_found_message_lists_every_place_and_the_remedies(tmp_path, monkeypa
 def test_parsed_arrays_are_cached_and_reused(tmp_path, monkeypatch, isolated_home):
     arrays, checksums = make_fake_mnist(tmp_path / "data", seed=1)
     first = load_mnist(tmp_path / "data", checksums=checksums)
-    cache_files = list(default_cache(isolated_home).glob("mnist-*.npz"))
-    assert len(cache_files) == 1
-    assert stat.S_IMODE(cache_files[0].stat().st_mode) == 0o644
+    cache_files = sorted(default_cache(isolated_home).glob("mnist-*.npz"))
+    assert [path.name.split("-")[1] for path in cache_files] == ["test", "train"]  # one file per split
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o644 for path in cache_files)
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("the cache should have been used")
@@ -403,7 +424,7 @@ def test_parsed_arrays_are_cached_and_reused(tmp_path, monkeypatch, isolated_hom
 def test_damaged_cache_is_rebuilt(tmp_path, isolated_home):
     arrays, checksums = make_fake_mnist(tmp_path / "data", seed=1)
     load_mnist(tmp_path / "data", checksums=checksums)
-    (cache_file,) = default_cache(isolated_home).glob("mnist-*.npz")
+    (cache_file,) = default_cache(isolated_home).glob("mnist-train-*.npz")
     cache_file.write_bytes(b"not an npz file")
     (_, y_train), _ = load_mnist(tmp_path / "data", checksums=checksums)
     np.testing.assert_array_equal(y_train, arrays[FILES[1]])
@@ -419,7 +440,7 @@ def test_read_only_data_folder_is_never_written(tmp_path, isolated_home):
     finally:
         (tmp_path / "data").chmod(0o755)
     assert listing(tmp_path / "data") == before
-    assert len(list(default_cache(isolated_home).glob("mnist-*.npz"))) == 1
+    assert len(list(default_cache(isolated_home).glob("mnist-*.npz"))) == 2
 
 
 def test_unwritable_cache_still_loads(tmp_path, monkeypatch):
@@ -506,3 +527,127 @@ def test_download_rejects_damaged_files_and_reports_every_url(mirror, isolated_h
     assert re.search(rf"{re.escape(mirror['base'])}empty/{FILES[0]}: HTTPError: HTTP Error 404", message)
     leftovers = [p.name for p in default_cache(isolated_home).iterdir() if FILES[0] in p.name]
     assert leftovers == []  # neither the damaged file nor a temporary file stays behind
+
+
+# ----------------------------------------------------------------------------------------------------
+# The training set alone, and its validation split
+# ----------------------------------------------------------------------------------------------------
+
+
+def make_train_only(folder: Path, seed: int, n_train: int = 7):
+    """The two training files of ``make_fake_mnist`` alone; their arrays and a checksum table of them."""
+    arrays, checksums = make_fake_mnist(folder, seed=seed, n_train=n_train)
+    for name in FILES[2:]:
+        (folder / name).unlink()
+    return arrays, {name: checksums[name] for name in FILES[:2]}
+
+
+def test_training_set_loads_from_a_folder_without_the_test_files(tmp_path):
+    arrays, checksums = make_train_only(tmp_path / "data", seed=0)
+    X, y = load_mnist_train(tmp_path / "data", checksums=checksums)
+    assert X.shape == (7, 784) and X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_array_equal(X, arrays[FILES[0]].reshape(7, 784) / np.float32(255))
+    np.testing.assert_array_equal(y, arrays[FILES[1]])
+    X, _ = load_mnist_train(tmp_path / "data", checksums=checksums, normalize=False, flatten=False, dtype=np.uint8)
+    np.testing.assert_array_equal(X, arrays[FILES[0]])
+    with pytest.raises(TypeError, match="normalize=True needs a floating dtype"):
+        load_mnist_train(tmp_path / "data", checksums=checksums, dtype=np.uint8)
+    # the same folder is not enough for load_mnist, which names the missing test files
+    unused = {name: mnist.Checksum("0" * 32, "0" * 64) for name in FILES[2:]}  # files that are not there
+    with pytest.raises(MNISTNotFoundError, match=f"\\(data_dir argument\\): missing {FILES[2]}, {FILES[3]}\n"):
+        load_mnist(tmp_path / "data", checksums={**checksums, **unused})
+
+
+def test_training_set_never_reads_or_checks_the_test_files(tmp_path, monkeypatch):
+    arrays, checksums = make_fake_mnist(tmp_path / "data", seed=4)
+    write_gz(tmp_path / "data" / FILES[2], b"damaged test images")  # would fail both checksums and parsing
+    opened = []
+    real_read = mnist.read_idx_gz
+    monkeypatch.setattr(mnist, "read_idx_gz", lambda path, **kw: opened.append(Path(path).name) or real_read(path, **kw))
+    X, y = load_mnist_train(tmp_path / "data", checksums=checksums)  # the full table is accepted too
+    np.testing.assert_array_equal(y, arrays[FILES[1]])
+    assert opened == list(FILES[:2])
+    with pytest.raises(MNISTChecksumError, match=FILES[2]):
+        load_mnist(tmp_path / "data", checksums=checksums)
+
+
+def test_training_set_checks_its_own_checksums(tmp_path):
+    _, checksums = make_train_only(tmp_path / "data", seed=0)
+    with pytest.raises(MNISTChecksumError, match=f"Checksum mismatch for {FILES[0]}"):
+        load_mnist_train(tmp_path / "data")  # the official checksums reject the fake files
+    with pytest.raises(ValueError, match="checksums must have the keys"):
+        load_mnist_train(tmp_path / "data", checksums={FILES[0]: checksums[FILES[0]]})
+
+
+def test_training_set_search_and_not_found_message(tmp_path, monkeypatch, isolated_home):
+    _, checksums = make_train_only(tmp_path / "train-only", seed=1)
+    monkeypatch.setenv("NNCOURSE_MNIST_DIR", str(tmp_path / "train-only"))
+    assert mnist.find_mnist_dir(files=mnist.TRAIN_FILES) == tmp_path / "train-only"
+    with pytest.raises(MNISTNotFoundError):
+        mnist.find_mnist_dir()
+    X, _ = load_mnist_train(checksums=checksums)  # found through NNCOURSE_MNIST_DIR
+    assert X.shape == (7, 784)
+    monkeypatch.setenv("NNCOURSE_MNIST_DIR", str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MNISTNotFoundError) as caught:
+        load_mnist_train(tmp_path / "empty", checksums=checksums)
+    message = str(caught.value)
+    assert message.startswith(f"Could not find the MNIST files {FILES[0]}, {FILES[1]}.\n")
+    assert f"{tmp_path / 'empty'} (data_dir argument): missing {FILES[0]}, {FILES[1]}\n" in message
+    assert "t10k" not in message and "NNCOURSE_MNIST_DIR" in message
+
+
+def test_training_set_cache_is_shared_with_load_mnist(tmp_path, monkeypatch, isolated_home):
+    arrays, checksums = make_fake_mnist(tmp_path / "data", seed=5)
+    X, y = load_mnist_train(tmp_path / "data", checksums=checksums)
+    assert [p.name.split("-")[1] for p in default_cache(isolated_home).glob("mnist-*.npz")] == ["train"]
+    opened = []
+    real_read = mnist.read_idx_gz
+    monkeypatch.setattr(mnist, "read_idx_gz", lambda path, **kw: opened.append(Path(path).name) or real_read(path, **kw))
+    (X_train, y_train), (_, y_test) = load_mnist(tmp_path / "data", checksums=checksums)
+    assert opened == list(FILES[2:])  # the training set came from the cache
+    np.testing.assert_array_equal(X_train, X)
+    np.testing.assert_array_equal(y_test, arrays[FILES[3]])
+
+
+def test_training_set_download_fetches_only_the_training_files(mirror, isolated_home):
+    train_checksums = {name: mirror["checksums"][name] for name in FILES[:2]}
+    with pytest.raises(MNISTNotFoundError, match="download=True"):
+        load_mnist_train(mirrors=[mirror["base"] + "good/"], checksums=train_checksums)
+    X, y = load_mnist_train(download=True, mirrors=[mirror["base"] + "good/"], checksums=train_checksums)
+    np.testing.assert_array_equal(y, mirror["arrays"][FILES[1]])
+    assert mirror["requests"] == ["/good/" + FILES[0], "/good/" + FILES[1]]
+    assert sorted(p.name for p in default_cache(isolated_home).glob("*.gz")) == sorted(FILES[:2])
+
+
+def test_validation_split_is_a_fixed_partition():
+    X = np.arange(60000, dtype=np.float32).reshape(-1, 1) * np.ones((1, 3), np.float32)
+    y = np.arange(60000) % 10
+    X_before, y_before = X.copy(), y.copy()
+    (X_fit, y_fit), (X_val, y_val) = validation_split(X, y)
+    assert X_fit.shape == (55000, 3) and X_val.shape == (5000, 3) and X_val.dtype == np.float32
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    ids_fit, ids_val = X_fit[:, 0].astype(int), X_val[:, 0].astype(int)
+    assert sorted(np.concatenate([ids_fit, ids_val]).tolist()) == list(range(60000))  # a partition
+    np.testing.assert_array_equal(y_fit, ids_fit % 10)  # pairs kept
+    np.testing.assert_array_equal(y_val, ids_val % 10)
+    assert not np.array_equal(np.sort(ids_val), np.arange(5000))  # a random sample, not the first images
+    # the same on every call and machine: the permutation of default_rng(0), as train_val_split(…, 1/12, rng=0)
+    np.testing.assert_array_equal(ids_val, np.random.default_rng(0).permutation(60000)[:5000])
+    (_, y_fit2), (X_val2, _) = datasets.train_val_split(X, y, 1 / 12, rng=0)
+    np.testing.assert_array_equal(X_val2, X_val)
+    np.testing.assert_array_equal(y_fit2, y_fit)
+    (_, _), (X_other, _) = validation_split(X, y, 100, seed=1)
+    assert len(X_other) == 100 and not np.array_equal(X_other, X_val[:100])
+
+
+@pytest.mark.parametrize("n_val", [0, 10, -1, 2.5, True])
+def test_validation_split_rejects_bad_sizes(n_val):
+    with pytest.raises(ValueError, match="n_val must be an integer between 1 and 9"):
+        validation_split(np.zeros((10, 2)), np.zeros(10), n_val)
+
+
+def test_validation_split_rejects_mismatched_inputs():
+    with pytest.raises(ValueError, match="one sample per row"):
+        validation_split(np.zeros((10, 2)), np.zeros(9), 3)
