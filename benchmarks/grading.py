@@ -3,6 +3,10 @@
 * ``autograde_seconds[<assignment>]``: nbgrader autograde of the all-correct submission (the source
   solutions filled into the release, as ``make demo``'s ``alice_correct``), which must score full marks;
   ``autograde_course_seconds`` is their sum: the whole course for one student.
+* ``execute_seconds[<assignment>]``: ``jupyter nbconvert --execute`` of the assignment's solution
+  notebook, right after its autograde in the same run; ``autograde_ratio[<assignment>]`` is autograde
+  over plain execution: what grading (the kernel's run plus the grader's checks through the channel,
+  hidden tests included) costs beyond running the notebook once.
 * ``grade_serial_seconds`` / ``grade_parallel_seconds``: a simulated class (``make demo``'s four
   students, repeated up to ``students``) × every assignment, autograded with 1 job and with ``jobs``
   jobs (``nngrade.grade.autograde_all``, what ``make grade JOBS=2`` runs); the speedup is their ratio.
@@ -14,6 +18,8 @@ into a temporary folder first.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +55,16 @@ def _timed_autograde(course: Course, student: str, assignment: str) -> float:
     return seconds
 
 
+def _timed_execution(course: Course, assignment: str, folder: Path) -> float:
+    """Seconds of ``jupyter nbconvert --execute`` of the solution notebook, run like a student would."""
+    solution = course.notebook("solutions", assignment)
+    command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(solution),
+               "--output-dir", str(folder), "--ExecutePreprocessor.timeout=600"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=solution.parent)
+    return time.perf_counter() - started
+
+
 def _errors(course: Course, assignment: str, student: str, cells) -> list[str]:
     """``<grade_id>: <error>`` for each of ``cells`` in the autograded notebook (why it lost points)."""
     messages = []
@@ -76,7 +92,8 @@ def class_roster(course: Course, assignments, students: int) -> list[tuple[str, 
 def run(*, assignments=None, students=8, jobs=2, with_class=True, log=print) -> dict:
     warnings_to_stdout()
     assignments = list(assignments or Course(REPO_ROOT).assignments())
-    metrics, details = {"autograde_seconds": {}}, {"assignments": assignments, "students": students, "jobs": jobs}
+    metrics = {"autograde_seconds": {}, "execute_seconds": {}, "autograde_ratio": {}}
+    details = {"assignments": assignments, "students": students, "jobs": jobs}
     with tempfile.TemporaryDirectory(prefix="nncourse-bench-") as scratch:
         course = scratch_course(Path(scratch) / "course", assignments)
         for assignment in assignments:
@@ -89,7 +106,11 @@ def run(*, assignments=None, students=8, jobs=2, with_class=True, log=print) -> 
                 raise RuntimeError(f"the all-correct {assignment} lost points: "
                                    + "; ".join(_errors(course, assignment, CORRECT_STUDENT, lost)))
             metrics["autograde_seconds"][assignment] = seconds
-            log(f"  autograde {assignment} (all correct): {seconds:.1f} s")
+            executed = _timed_execution(course, assignment, Path(scratch) / "executed")
+            metrics["execute_seconds"][assignment] = executed
+            metrics["autograde_ratio"][assignment] = seconds / executed
+            log(f"  autograde {assignment} (all correct): {seconds:.1f} s; nbconvert --execute of the solution: "
+                f"{executed:.1f} s; ratio {seconds / executed:.2f}")
         metrics["autograde_course_seconds"] = sum(metrics["autograde_seconds"].values())
         if with_class:
             shutil.rmtree(course.folder("submitted"))

@@ -17,6 +17,7 @@ TARGETS = {
 LECTURE_AUTOGRADE_SECONDS = 30.0  # every lecture assignment and homework 1
 HW2_AUTOGRADE_SECONDS = 300.0
 HW2_PREFIX = "hw2"
+LECTURE_AUTOGRADE_RATIO = 1.25  # autograde / plain execution of the solution, for the lecture assignments
 
 _COMPARE = {"<=": operator.le, ">=": operator.ge}
 
@@ -29,6 +30,8 @@ def target_of(metric: str):
     """``(comparison, bound, unit)`` of ``metric`` (``autograde_seconds.<assignment>`` included), or None."""
     if metric.startswith("autograde_seconds."):
         return autograde_target(metric.split(".", 1)[1])
+    if metric.startswith("autograde_ratio.") and metric[len("autograde_ratio."):][:2].isdigit():
+        return ("<=", LECTURE_AUTOGRADE_RATIO, "x")  # lecture assignments are numbered; homework is reported
     return TARGETS.get(metric)
 
 

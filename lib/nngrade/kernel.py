@@ -44,7 +44,7 @@ from traitlets import Dict, Integer, List, Unicode
 
 from . import flags, notebooks, verdicts
 from .remote import Session
-from .sandbox import Sandbox, give_to_sandbox_user, prepare_home, sandbox_environment
+from .sandbox import Sandbox, Watchdog, give_to_sandbox_user, prepare_home, sandbox_environment
 
 
 def grading_environment(base: Mapping | None = None) -> dict:
@@ -83,7 +83,12 @@ def share_cores(jobs: int) -> None:
 
 
 class CourseKernelManager(AsyncKernelManager):
-    """A kernel manager that sets the kernel's environment, can sandbox it and prefix its command line."""
+    """A kernel manager that sets the kernel's environment, can sandbox it and prefix its command line.
+
+    The kernel process's own stdout and stderr go nowhere: what a notebook prints reaches the grader
+    as messages, never the instructor's terminal. A sandboxed kernel is watched (`Watchdog`): the
+    memory of all its processes and its socket folder; beyond its limits it is killed.
+    """
 
     launcher = List(Unicode(), help="Command prefix wrapping the kernel process.").tag(config=True)
     kernel_env = Dict(help="The kernel's whole environment; empty means grading_environment().").tag(config=True)
@@ -94,13 +99,14 @@ class CourseKernelManager(AsyncKernelManager):
         self._sandbox_dir: Path | None = None
         self._sandbox_prefix: list[str] = []
         self._channel_dir: Path | None = None
+        self._watchdog: Watchdog | None = None
 
     def channel_dir(self) -> Path:
         """A folder the kernel can reach for the grading channel's socket: the sandbox's IPC folder."""
         if self._sandbox_dir is not None:
             return self._sandbox_dir / "ipc"
         if self._channel_dir is None:
-            self._channel_dir = Path(tempfile.mkdtemp(prefix="nngrade-channel-"))
+            self._channel_dir = Path(tempfile.mkdtemp(prefix=f"nngrade-channel-{os.getpid()}-"))
         return self._channel_dir
 
     def format_kernel_cmd(self, extra_arguments=None):
@@ -118,20 +124,34 @@ class CourseKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = dict(self.kernel_env) or grading_environment(kw.get("env"))
-        kw.setdefault("stderr", subprocess.STDOUT)  # the kernel process's own stderr joins stdout
+        # Notebook output arrives as messages. The process's own file descriptors 1 and 2 (os.write,
+        # a C library, a crash) would write straight into the grader's output: not there.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         if self.sandbox.enabled:
             self._enter_sandbox(kw)
         return await super()._async_pre_start_kernel(**kw)
 
+    async def _async_post_start_kernel(self, **kw):
+        await super()._async_post_start_kernel(**kw)
+        if self._sandbox_dir is not None and self.provisioner is not None and self.provisioner.process is not None:
+            self._stop_watchdog()
+            self._watchdog = Watchdog(self.provisioner.process, memory_bytes=self.sandbox.process_memory_bytes(),
+                                      socket_folder=self._sandbox_dir / "ipc",
+                                      allowed=[Path(self.connection_file).name],
+                                      interval=self.sandbox.watch_seconds).start()
+
     def _enter_sandbox(self, kw: dict) -> None:
         """Sandbox the next kernel: scratch copy of its folder, IPC sockets, sandbox command and environment."""
         self.sandbox.check()
+        workdir = Path(kw.get("cwd") or os.getcwd())
+        self.sandbox.check_fits_home(workdir)
         self._remove_sandbox_dir()
-        self._sandbox_dir = Path(tempfile.mkdtemp(prefix="nngrade-kernel-"))
+        # Named after this process: `nngrade.grade` removes what a grading process it stopped left behind.
+        self._sandbox_dir = Path(tempfile.mkdtemp(prefix=f"nngrade-kernel-{os.getpid()}-"))
         ipc_dir = self._sandbox_dir / "ipc"
         ipc_dir.mkdir(mode=0o700)
         give_to_sandbox_user([self._sandbox_dir, ipc_dir])
-        workdir = prepare_home(Path(kw.get("cwd") or os.getcwd()), self._sandbox_dir / "home")
+        workdir = prepare_home(workdir, self._sandbox_dir / "home")
         # A private network namespace cannot reach the host's loopback: unix sockets instead of TCP.
         self.transport = "ipc"
         self.ip = str(ipc_dir / "kernel")
@@ -148,11 +168,17 @@ class CourseKernelManager(AsyncKernelManager):
             give_to_sandbox_user([Path(self.connection_file)])
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        self._stop_watchdog()
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._remove_sandbox_dir()
 
     cleanup_resources = _async_cleanup_resources  # the public name is bound to the base class's coroutine
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
 
     def _remove_sandbox_dir(self) -> None:
         for folder in (self._sandbox_dir, self._channel_dir):

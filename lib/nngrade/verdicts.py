@@ -196,34 +196,51 @@ def check_cell(session: Session, context: NotebookContext, grade_id: str, source
 
 
 def _run_checks(session, context, grade_id, visible, hidden, printed) -> Verdict:
+    """The verdict of the first part that fails. After a failing visible part the hidden part still
+    runs, silently, for the flags it raises (a training stopped by its cap is flagged either way)."""
+    verdict = None
+    for part, code, imports in (("visible", visible, context.visible_imports), ("hidden", hidden, context.hidden_imports)):
+        if not code.strip():
+            continue
+        if part == "visible":
+            code = "\n".join(kernel_side_imports(code))
+        outcome = _run_part(session, context, f"<{grade_id}: {part} checks>", code, imports,
+                            printed if verdict is None else io.StringIO())
+        if verdict is None and outcome is not None:
+            verdict = outcome
+        if outcome is not None and outcome.channel_problem is not None:
+            break
+    if verdict is None:
+        return Verdict(True, _cut(printed.getvalue()))
+    verdict.printed = _cut(printed.getvalue())
+    return verdict
+
+
+def _run_part(session, context, filename, code, imports, printed) -> Verdict | None:
+    """Run one part of a test cell; None when every check passed, else the failing verdict."""
+    namespace = CheckNamespace(session, context, imports)
+    session.overrides = namespace.overrides
     try:
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for part, code, imports in (("visible", visible, context.visible_imports),
-                                        ("hidden", hidden, context.hidden_imports)):
-                if not code.strip():
-                    continue
-                namespace = CheckNamespace(session, context, imports)
-                session.overrides = namespace.overrides
-                if part == "visible":
-                    code = "\n".join(kernel_side_imports(code))
-                exec(compile(code, f"<{grade_id}: {part} checks>", "exec"), namespace)
+            exec(compile(code, filename, "exec"), namespace)
     except (ChannelTimeout, ChannelClosed) as problem:
         kind = "TimeoutError" if isinstance(problem, ChannelTimeout) else "KernelError"
-        return Verdict(False, _cut(printed.getvalue()), (kind, f"{problem}"), channel_problem=str(problem))
+        return Verdict(False, error=(kind, f"{problem}"), channel_problem=str(problem))
     except BadReply as error:
         message = f"your code returned something the grader cannot read: {error}"
-        return Verdict(False, _cut(printed.getvalue()), ("AssertionError", message), suspicious=[str(error)])
+        return Verdict(False, error=("AssertionError", message), suspicious=[str(error)])
     except NotebookError as error:
-        message = f"your code raised {error.type_name}: {_cut(str(error), 1000)}{error.location()}"
-        return Verdict(False, _cut(printed.getvalue()), (error.type_name, message))
+        return Verdict(False, error=(error.type_name, f"your code raised {error.type_name}: "
+                                                      f"{_cut(str(error), 1000)}{error.location()}"))
     except AssertionError as error:
-        return Verdict(False, _cut(printed.getvalue()), ("AssertionError", _cut(str(error) or "a check failed", 4000)))
+        return Verdict(False, error=("AssertionError", _cut(str(error) or "a check failed", 4000)))
     except Exception as error:  # a check crashed on what the notebook returned: a wrong answer too
-        return Verdict(False, _cut(printed.getvalue()),
-                       (type(error).__name__, f"the check could not use your result: {type(error).__name__}: "
-                                              f"{_cut(str(error), 1000)}"))
-    return Verdict(True, _cut(printed.getvalue()))
+        return Verdict(False, error=(type(error).__name__, f"the check could not use your result: "
+                                                           f"{type(error).__name__}: {_cut(str(error), 1000)}"))
+    finally:
+        session.overrides = lambda: {}
+    return None
 
 
 def _cut(text: str, limit: int = MAX_PRINTED) -> str:

@@ -7,18 +7,27 @@ Part A, numpy (the reference of the notebook's functions of the same names):
 * ``mlp_loss(params, X, y=None, *, dropout=0.0, rng=None)``: scores of an affine → ReLU → dropout stack
   (``y=None``, evaluation mode), or its mean softmax cross-entropy and gradients (training mode);
 * ``train_mlp(params, X, y, *, lr, epochs, batch_size, rng, ...) -> (params, history)``: shuffled
-  mini-batches, Adam with a per-epoch learning-rate decay, a time budget checked after every mini-batch;
+  mini-batches, Adam with a per-epoch learning-rate decay; the length of training is ``epochs``, and a
+  wall-clock cap ``time_budget_s`` (a safety net, checked after every mini-batch) stops it early and
+  says so in the history;
 * ``init_mlp_params``, ``mlp_accuracy`` (the accuracy of a parameter list, recomputed from the
   parameters: what the hidden tests grade).
 
 Part B, PyTorch: ``HelloMLPExtended`` (any hidden sizes, dropout after every hidden ReLU),
-``train_torch_model`` (the lecture's loop with Adam, the same decay and time budget) and
-``torch_accuracy``.
+``train_torch_model`` (the lecture's loop with Adam, the same decay and cap) and ``torch_accuracy``.
+
+Grading from exported arrays (the hidden accuracy gates run in the grader, on the test set, which the
+notebook never sees): ``export_problem`` validates what a notebook exported, ``mlp_accuracy`` grades
+Part A's ``[W_1 (D, H_1), b_1, ...]``, and ``linear_layers_accuracy`` grades Part B's export
+``linear_layer_arrays(net)`` = ``[W_1 (H_1, D), b_1, ...]`` (every ``nn.Linear``'s weight and bias in
+``net.modules()`` order) with a numpy forward pass, without torch. ``stopped_at_cap`` and
+``cap_report`` read and describe a history whose training hit its wall-clock cap.
 
 ``NUMPY_RECIPE`` and ``TORCH_RECIPE`` hold the hyper-parameters; ``train_numpy_recipe`` and
 ``train_torch_recipe`` run them. A history is a dict of per-epoch lists ``train_loss`` (batch-size
 weighted mean of the epoch's mini-batch losses), ``val_loss`` and ``val_acc`` (evaluation mode, after
-the epoch; only with a validation set), plus ``stopped_by_budget``.
+the epoch; only with a validation set), plus ``stopped_by_budget`` (``True`` when the wall-clock cap
+ended training before its epochs were done).
 """
 
 from __future__ import annotations
@@ -53,9 +62,17 @@ __all__ = [
     "train_torch_model",
     "torch_accuracy",
     "train_torch_recipe",
+    "linear_layer_arrays",
+    "linear_layers_to_params",
+    "linear_layers_scores",
+    "linear_layers_accuracy",
+    "export_problem",
+    "stopped_at_cap",
+    "cap_report",
 ]
 
-VALIDATION_FRACTION = 1 / 12  # 5000 of the 60000 training images
+# The validation split of the notebook (``nnkit.mnist.validation_split``): 5000 of the 60000 training images.
+VALIDATION_FRACTION = 1 / 12
 SPLIT_SEED = 0
 
 
@@ -65,7 +82,8 @@ class Recipe:
 
     ``lr`` is Adam's initial learning rate, multiplied by ``lr_decay`` after every epoch;
     ``dropout`` is the drop probability after every hidden ReLU; ``seed`` seeds the initial weights,
-    the shuffling and the dropout masks; training stops after ``epochs`` or ``time_budget_s`` seconds.
+    the shuffling and the dropout masks; training lasts ``epochs`` epochs, unless the wall-clock cap
+    ``time_budget_s`` (seconds, ``None``: no cap) stops it first.
     """
 
     hidden_sizes: tuple
@@ -190,8 +208,9 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     ε = 1e-8) keeps m, v per parameter and one step counter t = 1, 2, ... over all mini-batches; epoch e
     (from 0) uses the learning rate lr · lr_decay^e. Each epoch walks ``rng.permutation(N)`` in batches of
     ``batch_size`` (the last one smaller) and computes ``mlp_loss(params, X_b, y_b, dropout=dropout,
-    rng=rng)``. After every mini-batch the clock is read: once ``time_budget_s`` seconds have passed,
-    training stops (``history["stopped_by_budget"] = True``) and the partial epoch is recorded.
+    rng=rng)``. Training lasts ``epochs`` epochs. ``time_budget_s`` is a wall-clock cap, a safety net:
+    after every mini-batch the clock is read, and once ``time_budget_s`` seconds have passed training
+    stops (``history["stopped_by_budget"] = True``) and the partial epoch is recorded.
     """
     X = as_float_array(X, "X", ndim=2)
     y = check_labels(y, "y")
@@ -333,8 +352,9 @@ def train_torch_model(net, X, y, *, lr, epochs, batch_size, seed, lr_decay=1.0, 
 
     Epoch e (from 0) uses lr · lr_decay^e; the batches follow ``torch.randperm`` drawn from
     ``torch.Generator().manual_seed(seed)``; ``zero_grad`` → forward → ``nn.CrossEntropyLoss`` →
-    ``backward`` → ``step`` per batch; the clock is read after every batch and training stops once
-    ``time_budget_s`` seconds have passed. Returns the history dict of ``train_mlp``.
+    ``backward`` → ``step`` per batch, for ``epochs`` epochs; the clock is read after every batch and
+    training stops once the wall-clock cap of ``time_budget_s`` seconds has passed. Returns the history
+    dict of ``train_mlp``.
     """
     X, y = _as_tensors(X, y)
     epochs = check_count(epochs, "epochs")
@@ -386,3 +406,115 @@ def train_torch_recipe(X, y, X_val=None, y_val=None, *, recipe=TORCH_RECIPE):
     net = HelloMLPExtended(int(np.prod(X.shape[1:])), recipe.hidden_sizes, int(np.max(y)) + 1, recipe.dropout)
     history = train_torch_model(net, X, y, seed=recipe.seed, X_val=X_val, y_val=y_val, **recipe.training_kwargs())
     return net, history
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grading exported parameters (in the grader, on the test set)
+# ----------------------------------------------------------------------------------------------------
+
+MAX_EXPORTED_PARAMETERS = 10_000_000  # 19 times the solution's 784-512-256-10: keeps the grader's pass short
+
+
+def linear_layer_arrays(net) -> list:
+    """Part B's export: ``[W_1, b_1, ..., W_L, b_L]``, the weight ``(out_features, in_features)`` and bias
+    ``(out_features,)`` of every ``nn.Linear`` of ``net`` in the order of ``net.modules()``, as numpy
+    copies (float32 for a float32 network)."""
+    arrays = []
+    for module in net.modules():
+        if isinstance(module, nn.Linear):
+            if module.bias is None:
+                raise ValueError("every nn.Linear of the network needs a bias")
+            arrays += [module.weight.detach().cpu().numpy().copy(), module.bias.detach().cpu().numpy().copy()]
+    return arrays
+
+
+def linear_layers_to_params(arrays) -> list:
+    """Part B's ``[W_1 (H_1, D), b_1, ...]`` (``nn.Linear``'s layout) as Part A's ``[W_1 (D, H_1), b_1, ...]``."""
+    return [np.asarray(a).T if i % 2 == 0 else np.asarray(a) for i, a in enumerate(arrays)]
+
+
+def linear_layers_scores(arrays, X) -> np.ndarray:
+    """Evaluation-mode logits of the network of ``linear_layer_arrays``: Linear → ReLU for every layer but
+    the last, then Linear; no dropout (``nn.Dropout`` is the identity in evaluation mode). Numpy only.
+    ``X`` is ``(N, D)`` or ``(N, d_1, ..., d_k)`` (flattened like ``HelloMLPExtended.forward``)."""
+    X = as_float_array(X, "X")
+    return mlp_loss(linear_layers_to_params(arrays), X.reshape(len(X), -1))
+
+
+def linear_layers_accuracy(arrays, X, y, *, batch_size=10000) -> float:
+    """Accuracy of ``linear_layers_scores(arrays, X)`` on the labels ``y``: Part B's model, graded from its
+    exported arrays without torch."""
+    X = as_float_array(X, "X")
+    return mlp_accuracy(linear_layers_to_params(arrays), X.reshape(len(X), -1), y, batch_size=batch_size)
+
+
+def _what(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+def export_problem(arrays, *, name: str = "params", layout: str = "numpy", input_size: int = 784,
+                   num_classes: int = 10, max_parameters: int = MAX_EXPORTED_PARAMETERS) -> str | None:
+    """Why ``arrays`` is not an exported MLP the grader can evaluate, or ``None`` when it is.
+
+    ``arrays`` must be a list (or tuple) ``[W_1, b_1, ..., W_L, b_L]`` of float32/float64 numpy arrays with
+    finite values, 2-D weights and 1-D biases whose shapes chain from ``input_size`` inputs to
+    ``num_classes`` outputs, at most ``max_parameters`` numbers in all. ``layout="numpy"`` is Part A's
+    ``W_l`` of shape ``(fan_in, fan_out)``; ``layout="linear"`` is ``nn.Linear``'s ``(fan_out, fan_in)``
+    (``linear_layer_arrays``). The message names the first array that is wrong, its shape and the
+    expected one; ``name`` is the notebook variable.
+    """
+    if layout not in ("numpy", "linear"):
+        raise ValueError(f"layout must be 'numpy' or 'linear', got {layout!r}")
+    form = "(fan_in, fan_out)" if layout == "numpy" else "(out_features, in_features), as in nn.Linear"
+    if not isinstance(arrays, (list, tuple)):
+        return f"{name} must be a list of numpy arrays [W_1, b_1, ..., W_L, b_L], got {_what(arrays)}"
+    if not arrays or len(arrays) % 2:
+        return f"{name} must list a weight and a bias per layer [W_1, b_1, ..., W_L, b_L], got {len(arrays)} arrays"
+    for index, value in enumerate(arrays):
+        if not isinstance(value, np.ndarray):
+            return (f"{name}[{index}] must be a numpy array, got {_what(value)} (a tensor becomes one with "
+                    f".detach().numpy())")
+        if value.dtype not in (np.float32, np.float64):
+            return f"{name}[{index}] must be float32 or float64, got {_what(value)}"
+    if sum(value.size for value in arrays) > max_parameters:
+        return (f"{name} holds {sum(value.size for value in arrays)} numbers, more than the {max_parameters} "
+                f"the grader evaluates")
+    fan_in = input_size
+    for layer in range(len(arrays) // 2):
+        W, b = arrays[2 * layer], arrays[2 * layer + 1]
+        if W.ndim != 2:
+            return f"{name}[{2 * layer}] (W_{layer + 1}) must be 2-D {form}, got {_what(W)}"
+        rows_in = W.shape[0] if layout == "numpy" else W.shape[1]
+        fan_out = W.shape[1] if layout == "numpy" else W.shape[0]
+        if rows_in != fan_in:
+            expected = f"({fan_in}, ·)" if layout == "numpy" else f"(·, {fan_in})"
+            source = f"the {input_size} input pixels" if layer == 0 else f"the {fan_in} outputs of layer {layer}"
+            return (f"{name}[{2 * layer}] (W_{layer + 1}) has shape {W.shape}, expected {expected} "
+                    f"{form}: it must take {source}")
+        if b.shape != (fan_out,):
+            return f"{name}[{2 * layer + 1}] (b_{layer + 1}) has shape {b.shape}, expected ({fan_out},) like W_{layer + 1}"
+        fan_in = fan_out
+    if fan_in != num_classes:
+        return f"the last layer of {name} has {fan_in} outputs, expected one per class ({num_classes})"
+    for index, value in enumerate(arrays):
+        if not np.isfinite(value).all():
+            return f"{name}[{index}] contains NaN or infinite values"
+    return None
+
+
+def stopped_at_cap(history) -> bool:
+    """True when a training history says its wall-clock cap stopped it (``history["stopped_by_budget"]``)."""
+    return isinstance(history, dict) and isinstance(history.get("stopped_by_budget"), (bool, np.bool_)) \
+        and bool(history["stopped_by_budget"])
+
+
+def cap_report(part: str, history, accuracy: float, threshold: float, epochs=None) -> str:
+    """The reason of an ``out_of_time`` flag: the capped run, the accuracy it reached and the gate's outcome."""
+    done = len(history.get("train_loss", [])) if isinstance(history, dict) else "?"
+    planned = f" of {epochs}" if isinstance(epochs, int) and not isinstance(epochs, bool) else ""
+    outcome = "passed" if accuracy >= threshold else "failed: regrade on an unloaded machine"
+    return (f"{part} training stopped at its wall-clock cap during epoch {done}{planned}; its parameters reach "
+            f"{accuracy:.2%} test accuracy, gate {threshold:.0%} {outcome}")
