@@ -3,6 +3,8 @@
 `docs/grading.md` explains each choice. Run nbgrader through the make targets (`make release`,
 `make grade`, `make check`, `make demo`): they set PYTHONPATH=lib, which this file and the grading
 kernels need (hidden tests import the reference `nnref` and `nngrade.hidden`).
+`python -m nngrade` then reads the file named by $NNCOURSE_CONFIG, if set, whose settings win
+(e.g. `c.Sandbox.total_memory_bytes = 4 * 2**30` for one run; the tests set low limits that way).
 """
 
 import os
@@ -57,14 +59,30 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # The whole notebook: a submission that ignores interrupts or loops cell after cell stops here.
 c.GradingExecute.submission_timeout = 1800
+# Per submission, before and around nbgrader (nngrade.grade.SubmissionLimits): a notebook over 20 MiB
+# or with more than 2000 cells is reported NOT GRADED before anything opens it; each submission's
+# whole grading (checks, sanitising, the 1800 s above, feedback) runs in a process of its own that is
+# stopped after `timeout` seconds, reported NOT GRADED, and the batch goes on.
+c.SubmissionLimits.max_notebook_bytes = 20 * 2**20
+c.SubmissionLimits.max_cells = 2000
+c.SubmissionLimits.timeout = 2100
 # Sandbox (docs/threat-model.md): grading kernels run in bubblewrap with a scratch copy of the
 # submission, no network and resource limits. On with NNCOURSE_SANDBOX=1, which `make grade` sets
 # (students' code); `make check` and `make demo` run the course's own code and leave it off.
 c.Sandbox.enabled = os.environ.get("NNCOURSE_SANDBOX", "0") == "1"
+# Per kernel process (prlimit): CPU seconds, address space, processes of the sandbox user, file size.
 c.Sandbox.cpu_seconds = 1800
 c.Sandbox.memory_bytes = 8 * 2**30
 c.Sandbox.processes = 256
 c.Sandbox.file_bytes = 256 * 2**20
+# Per submission: all its memory, 8 GiB = the memory-backed /tmp (256 MiB) and home (512 MiB: the copy
+# of the submission folder and all it writes) + what all its kernel's processes hold together, which
+# the grader measures 4 times a second and kills the kernel beyond (flag `resource_limit`). Nothing
+# else it can write is on the grader's disk but its socket folder, which must hold sockets only.
+c.Sandbox.total_memory_bytes = 8 * 2**30
+c.Sandbox.tmp_bytes = 256 * 2**20
+c.Sandbox.home_bytes = 512 * 2**20
+c.Sandbox.watch_seconds = 0.25
 # Grading kernels: PYTHONPATH=lib, NNCOURSE_GRADING=1, MPLBACKEND=Agg, optional sandbox launcher
 # (c.CourseKernelManager.launcher = [...]). nbgrader's own list, with Execute swapped.
 c.Autograde.autograde_preprocessors = [

@@ -7,7 +7,9 @@
     python -m nngrade validate NOTEBOOK...      nbgrader validate with a truthful exit status
 
 Every command prints to stdout only and exits non-zero when something failed. ``--root`` selects
-another course folder (default: the repository).
+another course folder (default: the repository). What they print comes from the grader: a grading
+kernel's own output never reaches the terminal, and text of a submission is printed escaped
+(`nngrade.config.printable`), never as a line of its own.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .config import REPO_ROOT, Course, warnings_to_stdout
+from .config import REPO_ROOT, Course, printable, warnings_to_stdout
 
 
 def main(argv=None) -> int:
@@ -42,7 +44,7 @@ def main(argv=None) -> int:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # alembic
     course = Course(args.root)
     if args.command != "validate" and not course.folder("source").is_dir():
-        print(f"{course.root} is not a course folder: it has no source/")
+        print(printable(f"{course.root} is not a course folder: it has no source/"))
         return 1
     if args.command == "release":
         return _release(course, check_only=args.check)
@@ -69,13 +71,13 @@ def _release(course: Course, *, check_only: bool) -> int:
     if check_only:
         stale = release.stale_files(course)
         for path in stale:
-            print(f"STALE {path}")
+            print(printable(f"STALE {path}"))
         print(f"{len(stale)} file(s) out of date with source/" if stale else "release/ and solutions/ are up to date")
         return 1 if stale else 0
     assignments = course.assignments()
     errors = release.build_each(course, assignments)
     for error in errors.values():
-        print(f"NOT RELEASED {error}")
+        print(printable(f"NOT RELEASED {error}"))
     print(f"released {len(assignments) - len(errors)} of {len(assignments)} assignment(s) to "
           f"{course.folder('release')} and {course.folder('solutions')}")
     return 1 if errors else 0
@@ -86,7 +88,9 @@ def run_main() -> int:
     try:
         return main()
     except Exception:  # a bug or a broken course folder: show it where the rest of the output goes
-        traceback.print_exc(file=sys.stdout)
+        print("nngrade stopped on an unexpected error:")
+        for line in traceback.format_exc().splitlines():
+            print("  " + printable(line))
         return 2
 
 

@@ -1,13 +1,15 @@
 """The course on disk: folders, assignments discovered from ``source/``, and nbgrader's configuration.
 
 Every command works on a *course root* (the repository by default; tests and the self-test use
-temporary copies). The nbgrader settings always come from the repository's ``nbgrader_config.py``;
-only the root, the gradebook and the per-assignment timeout are overridden here.
+temporary copies). The nbgrader settings always come from the repository's ``nbgrader_config.py``,
+then from the file named by ``$NNCOURSE_CONFIG`` when set (its settings win: e.g. other limits for
+one run); only the root, the gradebook and the per-assignment timeout are overridden here.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -23,16 +25,32 @@ CONFIG_FILE = REPO_ROOT / "nbgrader_config.py"
 
 
 def load_nbgrader_config() -> Config:
-    """The settings of ``nbgrader_config.py`` as a traitlets ``Config``."""
-    return PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    """The settings of ``nbgrader_config.py``, then of ``$NNCOURSE_CONFIG`` if set, as a traitlets ``Config``."""
+    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    extra = os.environ.get("NNCOURSE_CONFIG")
+    if extra:
+        path = Path(extra).resolve()
+        config.merge(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
+    return config
+
+
+def printable(text) -> str:
+    """``text`` as one line a terminal shows as it is: every control or format character (newline,
+    carriage return, escape codes, bidirectional overrides, ...) written as its Python escape
+    (``\\n``, ``\\x1b``, ``\\u202e``). Applied to everything the commands print that may hold text of a submission."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def warnings_to_stdout() -> None:
-    """Show library warnings on stdout (the commands keep stderr clean); drop nbgrader's known noise."""
+    """Show library warnings on stdout (the commands keep stderr clean), one `printable` line each;
+    drop nbgrader's known noise."""
     from sqlalchemy.exc import SAWarning
 
     def show(message, category, filename, lineno, file=None, line=None):
-        print(warnings.formatwarning(message, category, filename, lineno, line), end="")
+        print(printable(warnings.formatwarning(message, category, filename, lineno, line).rstrip("\n")))
 
     warnings.showwarning = show
     warnings.simplefilter("ignore", DeprecationWarning)

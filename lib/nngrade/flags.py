@@ -21,8 +21,11 @@ METADATA_KEY = "nncourse"
 # the grader killed a kernel that ignored an interrupt or used up the notebook's time; output_limited:
 # the grader dropped output beyond its size limit while the cell ran; suspicious: the kernel answered the
 # grading channel with something that is not data, or never opened it (worth an instructor's look; the
-# cell already scored 0); out_of_time: training stopped at its wall-clock cap before its prescribed work.
-KINDS = ("kernel_died", "kernel_killed", "suspicious", "test_cell_edited", "output_limited", "out_of_time")
+# cell already scored 0); out_of_time: training stopped at its wall-clock cap before its prescribed work;
+# resource_limit: the grader killed the kernel for holding more memory than the submission's total
+# (all its processes together) or writing to the grader's disk (nngrade.sandbox.Watchdog).
+KINDS = ("kernel_died", "kernel_killed", "suspicious", "test_cell_edited", "output_limited", "out_of_time",
+         "resource_limit")
 
 
 def add(nb: NotebookNode, kind: str, reason: str, cell: str | None = None) -> None:

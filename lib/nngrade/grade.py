@@ -9,19 +9,47 @@ export uses nbgrader's CSV export plugin plus a ``flags`` column.
 A submission that was graded although something went wrong (its kernel died, it answered the grader
 with something that is not data, ...) carries flags (``nngrade.flags``): they are recorded in the gradebook, printed as
 ``FLAGGED`` lines and named in ``grades.csv``.
+
+Bounds per submission (``c.SubmissionLimits.*``, ``nbgrader_config.py``): a notebook larger than
+``max_notebook_bytes`` or with more than ``max_cells`` cells is not graded, before nbgrader opens it;
+each submission is graded (checked, sanitised, run, its feedback written) in a process of its own that is
+stopped, with every process it started, after ``timeout`` seconds: it is reported not graded and the batch
+goes on. Its kernel's memory and disk are bounded by the sandbox (``nngrade.sandbox``).
+
+Everything printed goes through `nngrade.config.printable`: text of a submission (folder names, reasons
+that quote its output) cannot move the cursor, colour the terminal or start a line of its own.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import csv
+import json
 import multiprocessing
+import multiprocessing.connection
+import os
+import shutil
+import signal
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 
-from . import flags, manual_grades, notebooks, release
-from .config import Course, failure_reason, warnings_to_stdout
+import nbformat
+from traitlets import Integer
+from traitlets.config import Configurable
+
+from . import flags, manual_grades, notebooks, release, sandbox
+from .config import Course, failure_reason, printable, warnings_to_stdout
 from .kernel import share_cores
+
+
+class SubmissionLimits(Configurable):
+    """Bounds of one submission that hold before and around nbgrader (``c.SubmissionLimits.*``)."""
+
+    max_notebook_bytes = Integer(20 * 2**20, help="Largest submitted notebook file, bytes.").tag(config=True)
+    max_cells = Integer(2000, help="Most cells a submitted notebook may have.").tag(config=True)
+    timeout = Integer(2100, help="Wall time of one submission's whole grading (checks, sanitising, running it: "
+                                 "c.GradingExecute.submission_timeout of it, feedback), seconds.").tag(config=True)
 
 
 @dataclass(frozen=True)
@@ -67,15 +95,57 @@ def submissions(course: Course) -> tuple[list[tuple[str, str]], list[Problem]]:
     return found, problems
 
 
+def oversized(path: Path, limits: SubmissionLimits) -> str | None:
+    """Why the submitted notebook at ``path`` is too large to be graded, or None. Cheap on any input:
+    the file's size first, then its cells counted without building a notebook."""
+    size = path.stat().st_size
+    if size > limits.max_notebook_bytes:
+        return (f"{path.name} is {size / 2**20:.1f} MiB, more than the {limits.max_notebook_bytes / 2**20:.0f} MiB "
+                "a submitted notebook may be (c.SubmissionLimits.max_notebook_bytes); it was not opened")
+    try:
+        content = json.loads(path.read_bytes())
+    except RecursionError:
+        return f"{path.name} nests its JSON too deeply to be read; it was not opened"
+    except ValueError:  # not JSON: nbgrader reports that
+        return None
+    cells = content.get("cells") if isinstance(content, dict) else None
+    if isinstance(cells, list) and len(cells) > limits.max_cells:
+        return (f"{path.name} has {len(cells)} cells, more than the {limits.max_cells} a submitted notebook may "
+                "have (c.SubmissionLimits.max_cells); it was not graded")
+    return None
+
+
 def autograde_one(course: Course, student: str, assignment: str) -> Problem | None:
     """Autograde one submission with nbgrader; a ``Problem`` when it could not be graded."""
+    too_large = oversized(course.notebook("submitted", assignment, student), SubmissionLimits(config=course.config()))
+    if too_large:
+        return Problem(student, assignment, too_large)
     reviews = manual_grades.reviewed(course, assignment, student)
+    sandbox.take_limits()  # only the kernels of this submission count
     result = course.api(assignment).autograde(assignment, student, force=True, create=True)
-    if result["success"] and course.notebook("autograded", assignment, student).is_file():
+    killed = sandbox.take_limits()
+    autograded = course.notebook("autograded", assignment, student)
+    if result["success"] and autograded.is_file():
+        if killed:
+            notebook = nbformat.read(str(autograded), as_version=4)
+            for reason in killed:
+                flags.add(notebook, "resource_limit", reason)
+            nbformat.write(notebook, str(autograded))
         manual_grades.keep_reviews(course, assignment, student, reviews)  # before the flags: those may reopen a review
         record_flags(course, assignment, student)
         return None
     return Problem(student, assignment, failure_reason(result.get("log", "") + "\n" + result.get("error", "")))
+
+
+def grade_one(course: Course, student: str, assignment: str) -> Problem | None:
+    """Autograde one submission and write its feedback; a ``Problem`` when either failed."""
+    problem = autograde_one(course, student, assignment)
+    if problem is not None:
+        return problem
+    result = course.api().generate_feedback(assignment, student, force=True)
+    if not result["success"]:
+        return Problem(student, assignment, "feedback: " + failure_reason(result.get("log", "") + result.get("error", "")))
+    return None
 
 
 def record_flags(course: Course, assignment: str, student: str) -> None:
@@ -122,21 +192,100 @@ def _start_worker(jobs: int) -> None:
     share_cores(jobs)
 
 
-def autograde_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
-    """Autograde ``pairs`` of (student, assignment), ``jobs`` at a time; the problems found, in ``pairs`` order."""
+def _grade_in_process(course: Course, student: str, assignment: str, jobs: int, results) -> None:
+    """The body of one submission's grading process: grade it, send the outcome to the batch."""
+    _start_worker(jobs)
+    try:
+        outcome = grade_one(course, student, assignment)
+    except Exception as error:  # a grader bug or a broken gradebook: this submission's problem only
+        outcome = Problem(student, assignment, f"the grader failed: {type(error).__name__}: {error}"[:500])
+    results.send(outcome)
+    results.close()
+
+
+@dataclass
+class _Running:
+    process: multiprocessing.Process
+    results: multiprocessing.connection.Connection
+    deadline: float
+
+
+def grade_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
+    """Grade ``pairs`` of (student, assignment) with their feedback, ``jobs`` at a time, each in a process
+    of its own bounded by ``c.SubmissionLimits.timeout``; the problems found, in ``pairs`` order."""
     pairs = list(pairs)
-    if jobs <= 1 or len(pairs) <= 1:
-        outcomes = [autograde_one(course, student, assignment) for student, assignment in pairs]
-        return [problem for problem in outcomes if problem is not None]
-    # Workers forked from a fresh server process (no inherited event loops) that imported nbgrader
-    # once: spawning each worker would import it again, seconds of CPU per job.
+    if not pairs:
+        return []
+    seconds = SubmissionLimits(config=course.config()).timeout
+    # Processes forked from a fresh server process (no inherited event loops or threads) that imported
+    # nbgrader once: spawning each would import it again, seconds of CPU per submission.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["nngrade.grade", "nbgrader.apps"])
-    ordered = longest_first(course, pairs)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                                initializer=_start_worker, initargs=(jobs,)) as pool:
-        outcomes = dict(zip(ordered, pool.map(autograde_one, [course] * len(ordered), *zip(*ordered))))
+    pending, running, outcomes = longest_first(course, pairs), {}, {}
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                pair = pending.pop(0)
+                results, sender = context.Pipe(duplex=False)
+                process = context.Process(target=_grade_in_process, args=(course, *pair, jobs, sender),
+                                          name=f"nngrade-submission-{len(outcomes) + len(running)}")
+                process.start()
+                sender.close()
+                running[pair] = _Running(process, results, monotonic() + seconds)
+            waits = [job.results for job in running.values()] + [job.process.sentinel for job in running.values()]
+            multiprocessing.connection.wait(waits, max(0.0, min(job.deadline for job in running.values()) - monotonic()))
+            for pair, job in list(running.items()):
+                outcome = _outcome(job, *pair, seconds)
+                if outcome is not _RUNNING:
+                    outcomes[pair] = outcome
+                    del running[pair]
+    finally:
+        for job in running.values():  # interrupted: leave no grading process behind
+            _stop(job.process)
     return [outcomes[pair] for pair in pairs if outcomes[pair] is not None]
+
+
+_RUNNING = object()
+
+
+def _outcome(job: _Running, student: str, assignment: str, seconds: int):
+    """The outcome of a submission's process once it has one (stopping it at its deadline), else ``_RUNNING``."""
+    if job.results.poll():
+        try:
+            outcome = job.results.recv()
+        except (EOFError, OSError):
+            job.process.join()
+            outcome = Problem(student, assignment, f"its grading process ended without a result "
+                                                   f"(exit status {job.process.exitcode})")
+    elif not job.process.is_alive():
+        outcome = Problem(student, assignment, f"its grading process ended without a result "
+                                               f"(exit status {job.process.exitcode})")
+    elif monotonic() >= job.deadline:
+        _stop(job.process)
+        outcome = Problem(student, assignment, f"grading it took more than {seconds} s in all (checks, sanitising, "
+                                               "running the notebook and feedback; c.SubmissionLimits.timeout): "
+                                               "it was stopped")
+    else:
+        return _RUNNING
+    job.process.join(max(1.0, job.deadline - monotonic()))
+    if job.process.is_alive():  # sent its outcome but does not end: what it still holds goes with it
+        _stop(job.process)
+    job.results.close()
+    return outcome
+
+
+def _stop(process: multiprocessing.Process) -> None:
+    """Kill a submission's grading process and every process it started (its kernels), and remove the
+    sandbox and channel folders it left in the temporary folder."""
+    for pid in sandbox.process_tree(process.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:  # ended meanwhile
+            pass
+    process.join()
+    for kind in ("kernel", "channel"):  # named by CourseKernelManager after the process that made them
+        for folder in Path(tempfile.gettempdir()).glob(f"nngrade-{kind}-{process.pid}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def longest_first(course: Course, items, assignment_of=lambda pair: pair[1]) -> list:
@@ -152,23 +301,16 @@ def longest_first(course: Course, items, assignment_of=lambda pair: pair[1]) -> 
     return sorted(items, key=lambda item: -timeouts[assignment_of(item)])
 
 
-def feedback_and_export(course: Course, assignments, csv_path: Path | None = None, not_graded=()) -> list[Problem]:
-    """Feedback HTML for every autograded submission of ``assignments``, then ``grades.csv``, whose
-    ``flags`` column also names the ``not_graded`` problems."""
+def export(course: Course, csv_path: Path | None = None, not_graded=()) -> None:
+    """``grades.csv``: nbgrader's CSV export, whose ``flags`` column also names the ``not_graded`` problems."""
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    problems = []
     api = course.api()
-    for assignment in assignments:
-        result = api.generate_feedback(assignment, force=True)
-        if not result["success"]:
-            problems.append(Problem("*", assignment, "feedback: " + failure_reason(result.get("log", "") + result.get("error", ""))))
     csv_path = Path(csv_path or course.root / "grades.csv")
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
         CsvExportPlugin(to=str(csv_path)).export(gradebook)
     add_flags_column(course, csv_path, not_graded)
-    return problems
 
 
 def add_flags_column(course: Course, csv_path: Path, not_graded=()) -> None:
@@ -185,9 +327,9 @@ def add_flags_column(course: Course, csv_path: Path, not_graded=()) -> None:
         student, assignment = row[student_column], row[assignment_column]
         autograded = course.notebook("autograded", assignment, student)
         if (student, assignment) in reasons:
-            row.append(f"not graded: {reasons[student, assignment]}")
+            row.append(printable(f"not graded: {reasons[student, assignment]}"))
         else:
-            row.append("; ".join(map(flags.describe, flags.read(autograded))) if autograded.is_file() else "")
+            row.append(printable("; ".join(map(flags.describe, flags.read(autograded)))) if autograded.is_file() else "")
     with open(csv_path, "w", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
@@ -204,7 +346,8 @@ def cell_scores(course: Course, assignment: str, student: str) -> dict[str, Cell
 
 
 def score_table(course: Course, pairs) -> str:
-    """A student x assignment table of autograded points (``-`` where nothing was graded)."""
+    """A student x assignment table of autograded points (``-`` where nothing was graded); every line is
+    indented, so no student's name starts one."""
     students = sorted({student for student, _ in pairs})
     assignments = sorted({assignment for _, assignment in pairs})
     cells = {}
@@ -213,15 +356,16 @@ def score_table(course: Course, pairs) -> str:
             scores = cell_scores(course, assignment, student).values()
             cells[student, assignment] = f"{sum(s.score for s in scores):g}/{sum(s.max_score for s in scores):g}"
     headers = _short_names(assignments)
-    width = max([len("student")] + [len(s) for s in students])
     columns = [max(len(h), 7) for h in headers]
+    names = {student: printable(student) for student in students}
+    width = max([len("student")] + [len(name) for name in names.values()])
     lines = ["  ".join([f"{'student':<{width}}"] + [f"{h:>{w}}" for h, w in zip(headers, columns)])]
     for student in students:
         row = [f"{cells.get((student, a), '-'):>{w}}" for a, w in zip(assignments, columns)]
-        lines.append("  ".join([f"{student:<{width}}"] + row))
+        lines.append("  ".join([f"{names[student]:<{width}}"] + row))
     if headers != assignments:
         lines.append("columns: " + ", ".join(f"{h} = {a}" for h, a in zip(headers, assignments)))
-    return "\n".join(lines)
+    return "\n".join("  " + line for line in lines)
 
 
 def _short_names(assignments: list[str]) -> list[str]:
@@ -235,28 +379,34 @@ def grade(course: Course, *, jobs: int = 1, out=print) -> int:
 
     A submission graded with flags (a dead kernel, a suspicious reply, cut output, ...) is printed as one
     ``FLAGGED <student> / <assignment>: <kind>: <reason>`` line per flag; its scores are in the
-    gradebook, so flags alone keep the exit status 0. ``NOT GRADED`` lines name the failures.
+    gradebook, so flags alone keep the exit status 0. ``NOT GRADED`` lines name the failures. Each line
+    is passed through `printable`: a line starts with the grader's words, and what a submission wrote
+    shows as text.
     """
+    def say(text: str) -> None:
+        for line in text.split("\n"):
+            out(printable(line))
+
     pairs, problems = submissions(course)
     if not pairs and not problems:
-        out(f"nothing to grade: {course.folder('submitted')} has no <student>/<assignment>/<assignment>.ipynb")
+        say(f"nothing to grade: {course.folder('submitted')} has no <student>/<assignment>/<assignment>.ipynb")
         return 0
     unregistered = release.register(course, sorted({assignment for _, assignment in pairs}))
     problems += [Problem(student, assignment, unregistered[assignment])
                  for student, assignment in pairs if assignment in unregistered]
     pairs = [(student, assignment) for student, assignment in pairs if assignment not in unregistered]
     assignments = sorted({assignment for _, assignment in pairs})
-    out(f"autograding {len(pairs)} submission(s) of {len(assignments)} assignment(s) with {jobs} job(s)")
-    problems += autograde_all(course, pairs, jobs)
-    problems += feedback_and_export(course, assignments, not_graded=problems)
-    out(score_table(course, pairs))
-    out(f"feedback: {course.folder('feedback')}/<student>/<assignment>/   grades: {course.root / 'grades.csv'}")
+    say(f"autograding {len(pairs)} submission(s) of {len(assignments)} assignment(s) with {jobs} job(s)")
+    problems += grade_all(course, pairs, jobs)
+    export(course, not_graded=problems)
+    say(score_table(course, pairs))
+    say(f"feedback: {course.folder('feedback')}/<student>/<assignment>/   grades: {course.root / 'grades.csv'}")
     failed = {(problem.student, problem.assignment) for problem in problems}
     for student, assignment in pairs:
         autograded = course.notebook("autograded", assignment, student)
         if (student, assignment) not in failed and autograded.is_file():
             for flag in flags.read(autograded):
-                out(f"FLAGGED {student} / {assignment}: {flags.describe(flag)}")
+                out(printable(f"FLAGGED {student} / {assignment}: {flags.describe(flag)}"))
     for problem in problems:
-        out(f"NOT GRADED {problem}")
+        out(printable(f"NOT GRADED {problem}"))
     return 1 if problems else 0

@@ -48,6 +48,35 @@ def normalise(notebook) -> nbformat.NotebookNode:
     return notebook
 
 
+def hide_hidden_tests(path) -> None:
+    """Remove every hidden-test region from the notebook file at ``path``, in place; a file that is
+    not a readable notebook is deleted. For the grading kernel's scratch copy of the folder being
+    graded, where nbgrader has written the notebook with its hidden tests restored: the kernel must
+    not read them (the grader runs them in its own process)."""
+    path = Path(path)
+    try:
+        notebook = read(path)
+    except Exception:  # noqa: BLE001 (any unreadable file: nothing of it reaches the kernel)
+        path.unlink()
+        return
+    begin, end = (marker.split(" ", 1)[1].lower() for marker in HIDDEN_MARKERS)
+    changed = False
+    for cell in notebook.cells:
+        if begin not in cell.source.lower():
+            continue
+        kept, inside = [], False
+        for line in cell.source.splitlines(keepends=True):
+            if begin in line.lower():
+                inside = True
+            elif end in line.lower() and inside:
+                inside = False
+            elif not inside:
+                kept.append(line)
+        cell.source, changed = "".join(kept), True
+    if changed:
+        nbformat.write(notebook, str(path))
+
+
 def nbgrader_metadata(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 

@@ -110,9 +110,16 @@ def _checked_error(raw) -> dict:
 
 
 class Remote:
-    """A kernel object: a notebook function or class, a model, a module. Operations run in the kernel."""
+    """A kernel object: a notebook function or class, a model, a module. Operations run in the kernel.
+
+    Its operators, comparisons and truth value are the kernel's answers, so they are refused while the
+    session is ``strict`` (the hidden checks): there a notebook object never decides a check; its data
+    is read explicitly (``.numpy()``, ``.item()``, attributes and items that are data). numpy never
+    treats it as an array: ``np.asarray(remote)`` raises, and ``array - remote`` is the kernel's.
+    """
 
     __slots__ = ("_session", "_handle", "_type", "_label", "__weakref__")
+    __array_ufunc__ = None  # numpy's binary operators defer to the reflected ones below
 
     def __init__(self, session, handle: int, type_name: str, label: str):
         object.__setattr__(self, "_session", session)
@@ -148,7 +155,14 @@ class Remote:
     def __hash__(self):
         return object.__hash__(self)
 
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"{self._label} is a notebook object ({self._type}), not data: read it with .numpy(), "
+                        ".item() or .tolist()")
+
     def _operator(self, name, *operands):
+        if self._session.strict and name not in ("getitem", "setitem"):
+            raise TypeError(f"a hidden check cannot rely on the notebook's answer to an operator: {self._label} "
+                            f"is a notebook object ({self._type}), not data (numbers, arrays, lists, dicts)")
         return self._session.request({"op": "operator", "name": name, "args": list(operands)})
 
     def _builtin(self, name, *operands):
@@ -271,7 +285,8 @@ class Session:
         self.sync_ids: dict[int, int] = {}
         self.substitutions: list[dict] = []
         self.overrides = lambda: {}  # notebook globals the running check has rebound (see nngrade.verdicts)
-        self.labels: dict[int, str] = {}
+        self.broken: str | None = None  # why the channel cannot be used any more (a timeout, a hang-up)
+        self.strict = False  # hidden checks: a notebook object's operators and truth value are refused
 
     # --- public operations -------------------------------------------------------------------------
     def lookup(self, name: str):
@@ -312,6 +327,15 @@ class Session:
 
     # --- requests and callbacks --------------------------------------------------------------------
     def request(self, message: dict, label: str | None = None):
+        if self.broken is not None:  # a late answer to an abandoned request must never pass for a new one
+            raise ChannelClosed(f"the channel is closed: {self.broken}")
+        try:
+            return self._request(message, label)
+        except (ChannelTimeout, ChannelClosed) as problem:
+            self.broken = str(problem)
+            raise
+
+    def _request(self, message: dict, label: str | None):
         frames: list[bytes] = []
         body = {key: (value if key in ("op", "name") else self.encode(value, frames)) for key, value in message.items()}
         body["kind"] = "request"
@@ -552,6 +576,8 @@ class Session:
             return array[()]
         if tag == "$handle" and isinstance(content, int):
             return self._remote(content, value.get("type"), label)
+        if tag == "$synced" and isinstance(content, int) and content in self.synced:
+            return self.synced[content][0]  # a generator this grader shared, passed back (its state applied)
         if tag == "$stop":
             return _STOP
         if tag == "$dtype" and isinstance(content, str):

@@ -50,6 +50,8 @@ from pathlib import Path
 from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import Configurable
 
+from . import notebooks
+
 # Grading as root, the kernels of each grading process run as uid SANDBOX_UID_BASE + its pid: a uid
 # with no account, no files outside the sandbox, and unique among processes running at the same time.
 # Linux counts RLIMIT_NPROC per uid, so a fork bomb fills only its own kernel's process table, not
@@ -225,12 +227,17 @@ def sandbox_environment(env: Mapping[str, str]) -> dict:
 def prepare_home(workdir: Path, home: Path) -> Path:
     """A scratch home: a copy of ``workdir`` (the student's folder) and matplotlib's font cache.
 
+    The copy's notebooks lose their hidden tests: nbgrader has written the notebook being graded
+    into ``workdir`` with them restored, and the grader runs them in its own process.
     Returns the copy of ``workdir``. Everything belongs to the sandbox user. Without the font cache
     every kernel would rebuild it and log "Matplotlib is building the font cache" on stderr, which
     costs a test cell its points.
     """
     scratch = home / workdir.name
     shutil.copytree(workdir, scratch, symlinks=True)
+    for copied in scratch.rglob("*.ipynb"):  # the notebook being graded holds the hidden tests
+        if copied.is_file() and not copied.is_symlink():
+            notebooks.hide_hidden_tests(copied)
     cache = home / ".cache" / "matplotlib"
     cache.mkdir(parents=True)
     for fontlist in Path(matplotlib_cache()).glob("fontlist-*.json"):

@@ -205,7 +205,7 @@ def _run_checks(session, context, grade_id, visible, hidden, printed) -> Verdict
         if part == "visible":
             code = "\n".join(kernel_side_imports(code))
         outcome = _run_part(session, context, f"<{grade_id}: {part} checks>", code, imports,
-                            printed if verdict is None else io.StringIO())
+                            printed if verdict is None else io.StringIO(), strict=part == "hidden")
         if verdict is None and outcome is not None:
             verdict = outcome
         if outcome is not None and outcome.channel_problem is not None:
@@ -216,10 +216,12 @@ def _run_checks(session, context, grade_id, visible, hidden, printed) -> Verdict
     return verdict
 
 
-def _run_part(session, context, filename, code, imports, printed) -> Verdict | None:
-    """Run one part of a test cell; None when every check passed, else the failing verdict."""
+def _run_part(session, context, filename, code, imports, printed, *, strict: bool) -> Verdict | None:
+    """Run one part of a test cell; None when every check passed, else the failing verdict. ``strict``
+    (the hidden part): a notebook object's operators and truth value are refused (``Remote``)."""
     namespace = CheckNamespace(session, context, imports)
     session.overrides = namespace.overrides
+    session.strict = strict
     try:
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -240,6 +242,7 @@ def _run_part(session, context, filename, code, imports, printed) -> Verdict | N
                                                            f"{type(error).__name__}: {_cut(str(error), 1000)}"))
     finally:
         session.overrides = lambda: {}
+        session.strict = False
     return None
 
 

@@ -227,6 +227,17 @@ def test_a_kernel_that_does_not_answer_times_out_at_the_deadline():
     kernel_end.close()
 
 
+def test_after_a_timeout_the_channel_stays_closed_even_if_the_answer_comes_late():
+    grader_end, kernel_end = socket.socketpair()
+    session = Session(grader_end, deadline=monotonic() + 0.3)
+    with pytest.raises(ChannelTimeout):
+        session.lookup("slow")
+    kernel_end.sendall(frames({"kind": "reply", "value": 42}))  # the late answer to the abandoned request
+    session.deadline = monotonic() + 5
+    with pytest.raises(ChannelClosed, match="did not answer in time"):
+        session.lookup("next")
+
+
 def test_timeouts_and_hang_ups_are_not_exceptions_a_check_can_swallow():
     for kind in (ChannelTimeout, ChannelClosed):
         assert not issubclass(kind, Exception)
@@ -242,3 +253,27 @@ def test_a_value_equal_to_everything_arrives_as_a_handle_not_as_a_number(kernel)
     session = kernel({"sly": Anything(1.0), "sly_tuple": type("T", (tuple,), {"__eq__": lambda s, o: True})((1, 2))})
     assert isinstance(session.lookup("sly"), Remote)  # never a float the grader would compare as one
     assert session.lookup("sly_tuple") == (1, 2) and type(session.lookup("sly_tuple")) is tuple
+
+
+def test_in_hidden_checks_a_notebook_object_never_decides_a_comparison(kernel):
+    class Anything:
+        def __eq__(self, other):
+            return True
+
+        def __sub__(self, other):
+            return 0.0
+
+        def __bool__(self):
+            return True
+
+    session = kernel({"sly": Anything()})
+    sly = session.lookup("sly")
+    assert sly == 1.0  # a visible check runs with the kernel's answers, as in JupyterLab
+    session.strict = True  # a hidden check
+    for attempt in (lambda: sly == 1.0, lambda: bool(sly), lambda: sly - 1.0, lambda: np.array([1.0]) - sly,
+                    lambda: 1.0 in sly):
+        with pytest.raises(TypeError, match="not data"):
+            attempt()
+    for attempt in (lambda: np.asarray(sly), lambda: np.allclose(sly, 1.0)):
+        with pytest.raises(TypeError, match="read it with .numpy"):
+            attempt()

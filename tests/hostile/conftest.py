@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ CELL_TIMEOUT = 5  # the fixture notebook's {"nncourse": {"timeout": 5}}
 CANARY_NOTES = "CANARY-INSTRUCTOR-NOTES-91c4"
 CANARY_ALICE = "CANARY-ALICE-PRIVATE-3d77"
 CANARY_SOLUTION = "CANARY-SOLUTION-5b1e"  # in the source notebook's solution of `square`
+CANARY_HIDDEN = "CANARY-HIDDEN-TEST-7f02"  # in both hidden tests: only the test cells of autograded/ may hold it
 # The answers of a correct student (not the source solutions, which carry CANARY_SOLUTION).
 SQUARE = "def square(x):\n    return np.asarray(x, dtype=float) ** 2"
 CUBE = "def cube(x):\n    return np.asarray(x, dtype=float) ** 3"
@@ -137,11 +139,27 @@ class HostileCourse:
 
 
 @pytest.fixture(scope="session")
-def hostile(tmp_path_factory) -> HostileCourse:
+def short_tmp():
+    """Makes grader TMPDIRs with short paths, removed at the end: a kernel's sockets live in a folder of
+    the grader's TMPDIR, and a unix socket's path has at most 107 bytes (pytest's folders under xdist
+    come close)."""
+    made = []
+
+    def make() -> Path:
+        made.append(Path(tempfile.mkdtemp(prefix="nnh-")))
+        return made[-1]
+
+    yield make
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory, short_tmp) -> HostileCourse:
     """The released fixture course with the control student ``alice`` graded (full marks)."""
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(FIXTURE, root, dirs_exist_ok=True)
-    tmp = tmp_path_factory.mktemp("grader_tmp")
+    tmp = short_tmp()
     course = HostileCourse(root, tmp)
     released = course.run("release")
     assert released.returncode == 0, released.stdout

@@ -229,12 +229,12 @@ def sqlite_runs(hostile) -> BackendRuns:
 
 
 @pytest.fixture(scope="module")
-def postgres_runs(hostile, postgres, tmp_path_factory) -> BackendRuns:
+def postgres_runs(hostile, postgres, tmp_path_factory, short_tmp) -> BackendRuns:
     """The class in a copy of the course on an empty PostgreSQL database: two jobs, then the serial regrade."""
     root = tmp_path_factory.mktemp("postgres_course")
     for folder in ("source", "release"):
         shutil.copytree(hostile.root / folder, root / folder)
-    course = HostileCourse(root, tmp_path_factory.mktemp("postgres_grader_tmp"))
+    course = HostileCourse(root, short_tmp())
     return grade_class("PostgreSQL", course, jobs=(2, 1), env_db_url=postgres.create_database("nncourse"))
 
 

@@ -7,7 +7,8 @@ sandbox folder or process is left behind, and records a row of the table printed
 
 import socket
 
-from conftest import ASSIGNMENT, CANARY_ALICE, CANARY_NOTES, CANARY_SOLUTION, CELL_TIMEOUT, CUBE, SQUARE, record
+from conftest import (ASSIGNMENT, CANARY_ALICE, CANARY_HIDDEN, CANARY_NOTES, CANARY_SOLUTION, CELL_TIMEOUT, CUBE,
+                      SQUARE, record)
 from nngrade import flags
 
 FULL = {"test_square": 2.0, "test_cube": 1.0}
@@ -152,8 +153,10 @@ def test_reading_course_files_finds_nothing(hostile):
     assert hostile.run("grade").returncode in (0, 1)  # feedback and export for everyone, spy included
     texts = [hostile.autograded_text("spy"), (root / "grades.csv").read_text(),
              *(p.read_text(errors="replace") for p in (root / "feedback").rglob("*.html"))]
+    # The autograded notebook holds the hidden tests in its test cells; feedback and grades.csv never do.
     leaked = sorted({c for c in (CANARY_NOTES, CANARY_SOLUTION) for t in texts if c in t}
-                    | {CANARY_ALICE for t in texts[:1] if CANARY_ALICE in t})
+                    | {CANARY_ALICE for t in texts[:1] if CANARY_ALICE in t}
+                    | {CANARY_HIDDEN for t in texts[1:] if CANARY_HIDDEN in t})
     found = hostile.outputs("spy")["square"].count("FOUND")
     ok = not leaked and found == 0 and hostile.scores("spy") == FULL
     check("read source/, gradebook, notes, alice", "nothing found, no canary anywhere",

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
-from nngrade import sandbox
+from nngrade import notebooks, sandbox
 from nngrade.kernel import CourseKernelManager, GradingExecute
-from nngrade.sandbox import HOME_INSIDE, TOOLKIT_DIR, Sandbox, prepare_home, sandbox_environment
+from nngrade.sandbox import HOME_INSIDE, SEED_INSIDE, TOOLKIT_DIR, Sandbox, prepare_home, sandbox_environment
 
 
 def test_command_shows_only_the_scratch_home_the_toolkit_and_python(tmp_path):
@@ -30,11 +31,32 @@ def test_command_shows_only_the_scratch_home_the_toolkit_and_python(tmp_path):
     lib = TOOLKIT_DIR.parent  # the reference (nnref) and the grader (nngrade) live next to the toolkit
     under_lib = {source for _, source, _ in binds if Path(source) == lib or lib in Path(source).parents}
     assert under_lib == {str(TOOLKIT_DIR)}
-    assert ("--bind", str(home), str(HOME_INSIDE)) in binds
+    # The grader's copy of the submission is read-only; the kernel's home is memory-backed, filled from it.
+    assert ("--ro-bind", str(home), str(SEED_INSIDE)) in binds
+    assert any(command[i:i + 2] == ["--tmpfs", str(HOME_INSIDE)] for i in range(len(command) - 1))
     writable = sorted(source for kind, source, _ in binds if kind == "--bind")
-    assert writable == sorted([str(home), str(tmp_path / "sandbox" / "ipc")])
+    assert writable == [str(tmp_path / "sandbox" / "ipc")]
     assert not any(str(course) in argument for argument in command)  # no course folder at all
-    assert command[command.index("--chdir") + 1] == str(HOME_INSIDE / "hw")
+    assert command[-4:-1] == [str(SEED_INSIDE), str(HOME_INSIDE), "hw"]  # the kernel starts in its copy
+
+
+def test_the_kernels_copy_of_the_notebook_has_no_hidden_tests(tmp_path):
+    """nbgrader writes the notebook being graded with its hidden tests restored; the kernel's copy has none."""
+    workdir = tmp_path / "autograded" / "zoe" / "hw"
+    workdir.mkdir(parents=True)
+    test = new_code_cell("assert square(2) == 4\n### BEGIN HIDDEN TESTS\nsecret_case = 'HIDDEN-7'\n"
+                         "### END HIDDEN TESTS\nprint('after')", metadata={"nbgrader": {
+                             "grade": True, "solution": False, "locked": True, "grade_id": "test_square", "points": 1}})
+    notebooks.write(new_notebook(cells=[new_code_cell("def square(x):\n    return x * x"), test]), workdir / "hw.ipynb")
+    (workdir / "broken.ipynb").write_text("{ not json ### BEGIN HIDDEN TESTS HIDDEN-7")
+    (workdir / "data.txt").write_text("the student's own file")
+    scratch = prepare_home(workdir, tmp_path / "sandbox" / "home")
+    copied = notebooks.read(scratch / "hw.ipynb")
+    assert [cell.source for cell in copied.cells] == ["def square(x):\n    return x * x",
+                                                     "assert square(2) == 4\nprint('after')"]
+    assert not (scratch / "broken.ipynb").exists()  # not readable as a notebook: not copied at all
+    assert (scratch / "data.txt").read_text() == "the student's own file"
+    assert "HIDDEN-7" in (workdir / "hw.ipynb").read_text()  # the grader's own file is untouched
 
 
 def test_environment_keeps_grading_variables_and_drops_secrets():

@@ -1,6 +1,7 @@
 """nnref.recipes (homework 2's reference) against independent oracles: torch.autograd, torch.optim.Adam
 replaying the same mini-batches, numerical gradients, scikit-learn's accuracy_score, lecture 000's HelloMLP,
-nn.CrossEntropyLoss, and learning on scikit-learn's digits."""
+nn.CrossEntropyLoss, and learning on scikit-learn's digits; the grader's torch-free forward pass of exported
+nn.Linear weights against the torch networks themselves (evaluation mode)."""
 
 import time
 from dataclasses import replace
@@ -232,3 +233,136 @@ def test_numpy_recipe_runs_the_homework_algorithm_on_the_fast_path():
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-12)
     for key in ("train_loss", "val_loss", "val_acc"):
         np.testing.assert_allclose(fast_history[key], history[key], rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grading exported arrays
+# ----------------------------------------------------------------------------------------------------
+
+
+class ModuleListMLP(nn.Module):
+    """Another way to write Part B's network (hidden layers in a ModuleList, dropout before the ReLU)."""
+
+    def __init__(self, input_size, hidden_sizes, num_classes, dropout):
+        super().__init__()
+        sizes = [input_size, *hidden_sizes]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.output = nn.Linear(sizes[-1], num_classes)
+        self.dropout = dropout
+
+    def forward(self, x):
+        h = torch.flatten(x, start_dim=1)
+        for layer in self.hidden:
+            h = F.relu(F.dropout(layer(h), self.dropout, training=self.training))
+        return self.output(h)
+
+
+@pytest.mark.parametrize("make_net", [
+    lambda: recipes.HelloMLPExtended(12, (6, 5, 4), 3, dropout=0.5),
+    lambda: recipes.HelloMLPExtended(12, (9,), 4),
+    lambda: ModuleListMLP(12, (7, 8), 5, dropout=0.3),
+    lambda: recipes.HelloMLPExtended(12, (6, 5), 3, dropout=0.2).double(),
+], ids=["hello-dropout", "hello-one-layer", "modulelist", "float64"])
+def test_linear_layers_forward_equals_the_torch_network_in_evaluation_mode(make_net):
+    torch.manual_seed(3)
+    net = make_net()
+    for parameter in net.parameters():  # larger weights than the default init: logits far from 0
+        parameter.data.mul_(3)
+    x = torch.randn(40, 3, 4, dtype=next(net.parameters()).dtype)
+    net.train()  # the export does not depend on the mode; the forward pass is evaluation mode
+    arrays = recipes.linear_layer_arrays(net)
+    assert all(isinstance(a, np.ndarray) and a.dtype == torch.empty((), dtype=x.dtype).numpy().dtype for a in arrays)
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    assert [a.shape for a in arrays] == [tuple(t.shape) for m in linears for t in (m.weight, m.bias)]
+    net.eval()
+    with torch.no_grad():
+        expected = net(x)
+    tolerance = 1e-5 if x.dtype == torch.float32 else 1e-12
+    assert_close(recipes.linear_layers_scores(arrays, x.numpy()), expected.numpy(), rtol=tolerance, atol=tolerance,
+                 what="logits")
+    y = RNG.integers(0, expected.shape[1], size=len(x))
+    predictions = expected.argmax(dim=1).numpy()
+    assert recipes.linear_layers_accuracy(arrays, x.numpy(), y) == pytest.approx(accuracy_score(y, predictions))
+    assert recipes.linear_layers_accuracy(arrays, x.numpy(), predictions) == 1.0
+    # the export is a copy: training the network further does not change it
+    with torch.no_grad():
+        linears[0].weight.add_(1.0)
+    assert not np.array_equal(arrays[0], linears[0].weight.detach().numpy())
+
+
+def test_linear_layers_are_the_transposed_numpy_params():
+    params, X, y = _network((5, 7, 4), 30)
+    arrays = [p.T if i % 2 == 0 else p for i, p in enumerate(params)]
+    np.testing.assert_array_equal(recipes.linear_layers_scores(arrays, X), recipes.mlp_loss(params, X))
+    assert recipes.linear_layers_accuracy(arrays, X, y) == recipes.mlp_accuracy(params, X, y)
+
+
+def _solution_shapes(layout):
+    sizes = [784, 512, 256, 10]
+    arrays = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        arrays += [np.zeros((fan_in, fan_out) if layout == "numpy" else (fan_out, fan_in), np.float32),
+                   np.zeros(fan_out, np.float32)]
+    return arrays
+
+
+def test_export_problem_accepts_both_layouts():
+    assert recipes.export_problem(_solution_shapes("numpy"), name="numpy_params") is None
+    assert recipes.export_problem(tuple(_solution_shapes("linear")), layout="linear") is None
+    assert recipes.export_problem([np.zeros((784, 10)), np.zeros(10)]) is None  # float64, one layer
+    torch.manual_seed(0)
+    assert recipes.export_problem(recipes.linear_layer_arrays(recipes.HelloMLPExtended()), layout="linear") is None
+    with pytest.raises(ValueError, match="layout"):
+        recipes.export_problem([], layout="torch")
+
+
+def _broken(layout, index, value):
+    arrays = _solution_shapes(layout)
+    arrays[index] = value
+    return arrays
+
+
+@pytest.mark.parametrize(("arrays", "layout", "message"), [
+    ({"W": np.zeros((784, 10))}, "numpy", "p must be a list of numpy arrays [W_1, b_1, ..., W_L, b_L], got dict"),
+    ([], "numpy", "a weight and a bias per layer"),
+    (_solution_shapes("numpy")[:5], "numpy", "got 5 arrays"),
+    (_broken("numpy", 2, torch.zeros(512, 256)), "numpy", "p[2] must be a numpy array, got Tensor"),
+    (_broken("numpy", 1, np.zeros(512, np.int64)), "numpy", "p[1] must be float32 or float64, got an array of dtype int64"),
+    (_broken("numpy", 0, np.zeros((512, 784), np.float32)), "numpy",
+     "p[0] (W_1) has shape (512, 784), expected (784, ·) (fan_in, fan_out): it must take the 784 input pixels"),
+    (_solution_shapes("numpy"), "linear",
+     "p[0] (W_1) has shape (784, 512), expected (·, 784) (out_features, in_features), as in nn.Linear"),
+    (_broken("numpy", 2, np.zeros((256, 256), np.float32)), "numpy",
+     "p[2] (W_2) has shape (256, 256), expected (512, ·) (fan_in, fan_out): it must take the 512 outputs of layer 1"),
+    (_broken("linear", 3, np.zeros(512, np.float32)), "linear", "p[3] (b_2) has shape (512,), expected (256,) like W_2"),
+    (_broken("numpy", 4, np.zeros((256,), np.float32)), "numpy", "p[4] (W_3) must be 2-D"),
+    (_solution_shapes("numpy")[:4], "numpy", "the last layer of p has 256 outputs, expected one per class (10)"),
+    (_broken("numpy", 5, np.array([0.0] * 9 + [np.nan], np.float32)), "numpy", "p[5] contains NaN or infinite"),
+    ([np.zeros((784, 4000), np.float32), np.zeros(4000, np.float32)] * 1 +
+     [np.zeros((4000, 10), np.float32), np.zeros(10, np.float32)], "numpy", "more than the 3000000"),
+])
+def test_export_problem_names_the_first_wrong_array(arrays, layout, message):
+    problem = recipes.export_problem(arrays, name="p", layout=layout, max_parameters=3_000_000)
+    assert problem is not None and message in problem, problem
+
+
+def test_stopped_at_cap_and_its_report():
+    assert recipes.stopped_at_cap({"train_loss": [1.0], "stopped_by_budget": True})
+    assert recipes.stopped_at_cap({"stopped_by_budget": np.True_})
+    for history in ({"stopped_by_budget": False}, {"train_loss": []}, {"stopped_by_budget": "yes"}, None, [True]):
+        assert not recipes.stopped_at_cap(history)
+    history = {"train_loss": [0.5, 0.3, 0.2], "stopped_by_budget": True}
+    assert recipes.cap_report("numpy", history, 0.9712, 0.98) == (
+        "numpy training stopped at its wall-clock cap during epoch 3, before its prescribed epochs; its parameters "
+        "reach 97.12% test accuracy (gate 98%): regrade on an unloaded machine")
+    assert "its exported parameters could not be evaluated: regrade" in recipes.cap_report("PyTorch", history, None, 0.97)
+
+
+def test_training_length_is_the_number_of_epochs_when_the_cap_is_not_reached():
+    params, X, y = _network((3, 8, 4), 40)
+    _, history = recipes.train_mlp(params, X, y, lr=0.01, epochs=7, batch_size=8, rng=np.random.default_rng(0),
+                                   time_budget_s=600)
+    assert len(history["train_loss"]) == 7 and history["stopped_by_budget"] is False
+    history = recipes.train_torch_model(recipes.HelloMLPExtended(3, (5,), 4), X.astype(np.float32), y, lr=0.01,
+                                        epochs=7, batch_size=8, seed=0, time_budget_s=600)
+    assert len(history["train_loss"]) == 7 and history["stopped_by_budget"] is False

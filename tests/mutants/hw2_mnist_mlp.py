@@ -6,6 +6,10 @@ own test cell. The long training runs first check every Part A function (``ready
 PyTorch class (``check_hello_mlp_extended``) and stop at once when one disagrees with PyTorch: a mutant of
 Part A therefore also loses the three numpy accuracy gates, a mutant of ``HelloMLPExtended`` the two
 PyTorch accuracy gates, and no mutant costs minutes of training.
+
+Not expressible here: a notebook that trains on, or tunes on, the test set. The grading sandbox does not
+mount the test files (loading them fails there, and with it the training cell and its gates), but the
+self-test grades without the sandbox, where such a notebook would simply score well.
 """
 
 from nngrade.selftest import Alternative, Mutant
@@ -247,6 +251,9 @@ def adam_step(w, dw, m, v, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 ]
 
 TRAIN_MLP_TEMPLATE = '''
+import itertools
+
+
 def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_decay=1.0, time_budget_s=None,
               X_val=None, y_val=None):
     started = time.perf_counter()
@@ -256,8 +263,8 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     history = {{"train_loss": [], "stopped_by_budget": False}}
     if X_val is not None:
         history.update(val_loss=[], val_acc=[])
-    step = 0
-    for epoch in range(epochs):
+    step, out_of_time = 0, False
+    for epoch in {epochs_loop}:
         epoch_lr = {epoch_lr}
         order = {order}
         loss_sum, seen = 0.0, 0
@@ -271,23 +278,27 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
             loss_sum += loss * len(batch)
             seen += len(batch)
             if {budget_check}:
-                history["stopped_by_budget"] = True
+                {on_cap} = True
                 break
         history["train_loss"].append(loss_sum / seen)
         if X_val is not None:
             scores = mlp_loss(params, X_val)
             history["val_loss"].append(softmax_loss(scores, y_val)[0])
             history["val_acc"].append(float(np.mean(scores.argmax(axis=1) == y_val)))
-        if history["stopped_by_budget"]:
+        if {stop_training}:
             break
     return params, history
 '''
 
+BUDGET_CHECK = "time_budget_s is not None and time.perf_counter() - started >= time_budget_s"
+
 
 def train_mlp_source(copy="[p.copy() for p in params]", epoch_lr="lr * lr_decay**epoch",
-                     order="rng.permutation(len(X))", step="step",
-                     budget_check="time_budget_s is not None and time.perf_counter() - started >= time_budget_s"):
-    return TRAIN_MLP_TEMPLATE.format(copy=copy, epoch_lr=epoch_lr, order=order, step=step, budget_check=budget_check)
+                     order="rng.permutation(len(X))", step="step", budget_check=BUDGET_CHECK,
+                     epochs_loop="range(epochs)", on_cap='history["stopped_by_budget"]',
+                     stop_training='history["stopped_by_budget"]'):
+    return TRAIN_MLP_TEMPLATE.format(copy=copy, epoch_lr=epoch_lr, order=order, step=step, budget_check=budget_check,
+                                     epochs_loop=epochs_loop, on_cap=on_cap, stop_training=stop_training)
 
 
 MUTANTS += [
@@ -295,7 +306,13 @@ MUTANTS += [
     part_a("train_mlp", "no shuffling: the same order every epoch", train_mlp_source(order="np.arange(len(X))")),
     part_a("train_mlp", "Adam's step counter restarts every epoch",
            train_mlp_source(step="step - epoch * ((len(X) + batch_size - 1) // batch_size)")),
-    part_a("train_mlp", "ignores the time budget", train_mlp_source(budget_check="False")),
+    part_a("train_mlp", "ignores the wall-clock cap", train_mlp_source(budget_check="False")),
+    part_a("train_mlp", "stops at the cap without saying so in the history",
+           train_mlp_source(on_cap="out_of_time", stop_training="out_of_time")),
+    part_a("train_mlp", "the cap ends the current epoch only: training goes on with the next one",
+           train_mlp_source(stop_training="False")),
+    part_a("train_mlp", "the cap is the length of training: with a cap it trains until the cap, ignoring epochs",
+           train_mlp_source(epochs_loop="(range(epochs) if time_budget_s is None else itertools.count())")),
     part_a("train_mlp", "decays the learning rate already in the first epoch",
            train_mlp_source(epoch_lr="lr * lr_decay ** (epoch + 1)")),
     part_a("train_mlp", "trains the caller's parameter list (no copy)", train_mlp_source(copy="params")),
