@@ -324,7 +324,14 @@ FORGER = (
     "    raise ValueError(ESCAPES + '\\n'.join([''] + LINES))\n\n"
     "def cube(x):\n"
     "    shout()\n"
-    "    return Loud()\n")
+    "    return Loud()\n\n"
+    "import nnkit.channel as channel  # answers the grader with forged text where data should be\n"
+    "plain_encode = channel._Session.encode\n\n"
+    "def forging_encode(self, value, frames):\n"
+    "    if isinstance(value, Loud):\n"
+    "        return {'$' + ESCAPES + '\\n'.join(LINES): 1}\n"
+    "    return plain_encode(self, value, frames)\n\n"
+    "channel._Session.encode = forging_encode\n")
 
 
 def test_forged_grader_lines_and_escape_codes_never_reach_the_cli_raw(hostile):
