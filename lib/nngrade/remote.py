@@ -631,13 +631,9 @@ def _torch():
     return sys.modules.get("torch")
 
 
-def is_remote(value) -> bool:
-    return isinstance(value, Remote)
-
-
 def remote_session(value) -> Session | None:
     return value._session if isinstance(value, Remote) else None
 
 
 __all__ = ["ABSENT", "BadReply", "ChannelClosed", "ChannelTimeout", "NotebookError", "Remote", "Session",
-           "error_class", "is_remote", "remote_session"]
+           "error_class", "remote_session"]
