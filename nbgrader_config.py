@@ -13,6 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
+import nbgrader  # noqa: E402
+import nngrade  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -30,7 +32,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     OverwriteKernelspec,
     SaveAutoGrades,
 )
-
+from nngrade.exchange import exchange_root  # noqa: E402
 from nngrade.kernel import GradingExecute  # noqa: E402
 from nngrade.notebooks import HideTestTracebacks  # noqa: E402
 from nngrade.restore import RestoreTestCells  # noqa: E402
@@ -45,6 +47,10 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.solution_directory = "solutions"
+# The exchange (nbgrader's default, a folder): students fetch and submit through it, `make publish`,
+# `make collect` and `make return-feedback` use it. $NNCOURSE_EXCHANGE, else
+# ~/.local/share/nncourse/exchange; `make setup` creates it. A shared one: docs/jupyterhub.md.
+c.Exchange.root = str(exchange_root())
 # Default: sqlite:///<course root>/gradebook.db. For many graders or parallel grading use PostgreSQL,
 # e.g. NNCOURSE_DB_URL=postgresql://grader:secret@dbhost/nncourse (docs/grading.md).
 # SQLAlchemy 2.1 maps a bare postgresql:// to the psycopg 3 driver; the course installs psycopg2.
@@ -95,6 +101,14 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
+# --- per-cell time limits (shared with Validate in JupyterLab) ------------------------------------------
+# A long cell carries its own limit, {"nncourse": {"timeout": s}} in its metadata (nnkit.lab); every other
+# cell gets c.Execute.timeout. `nbgrader validate` reads it here; the grader takes the limits from the
+# source notebook instead (nngrade.notebooks.CellLimits), so a submission cannot raise its own.
+from nnkit.lab import cell_timeouts  # noqa: E402
+
+c.Execute.timeout_func = cell_timeouts(c.Execute.timeout)
+
 # --- autograding ------------------------------------------------------------------------------------
 # A student who deleted a test cell gets it back (and is graded on it) instead of silently losing it.
 c.OverwriteCells.add_missing_cells = True
@@ -126,3 +140,15 @@ c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput,
 # build the solutions; removing the rubric from an answer cell is exactly what we want there.
 c.ClearMarkScheme.enforce_metadata = False
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, HideTestTracebacks, CSSHTMLHeaderPreprocessor]
+
+
+# --- math offline: MathJax served by the Jupyter server (jupyter-server-mathjax), never a CDN --------------
+# The formgrader and the feedback pages call nbconvert's `mathjax()` macro without a URL, which means a
+# CDN; lib/nngrade/templates/base/mathjax.html.j2 replaces that macro and loads
+# <server>/static/jupyter_server_mathjax/MathJax.js from the server that shows the page. nbgrader's own
+# templates come next (setting the list replaces nbgrader's default, which is that folder alone).
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(nngrade.__file__), "templates"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+]
+c.HTMLExporter.mathjax_url = "static/jupyter_server_mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"

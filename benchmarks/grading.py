@@ -9,7 +9,7 @@
   hidden tests included) costs beyond running the notebook once.
 * ``grade_serial_seconds`` / ``grade_parallel_seconds``: a simulated class (``make demo``'s four
   students, repeated up to ``students``) × every assignment, autograded with 1 job and with ``jobs``
-  jobs (``nngrade.grade.autograde_all``, what ``make grade JOBS=2`` runs); the speedup is their ratio.
+  jobs (``nngrade.grade.grade_all``, what ``make grade JOBS=2`` runs); the speedup is their ratio.
 
 Nothing in the repository is touched: ``source/``, the mutant catalogues and the gradebook are copied
 into a temporary folder first.
@@ -117,7 +117,7 @@ def run(*, assignments=None, students=8, jobs=2, with_class=True, log=print) -> 
             pairs = class_roster(course, assignments, students)
             for label, job_count in (("serial", 1), ("parallel", jobs)):
                 started = time.perf_counter()
-                problems = grade.autograde_all(course, pairs, job_count)
+                problems = grade.grade_all(course, pairs, job_count)
                 metrics[f"grade_{label}_seconds"] = time.perf_counter() - started
                 if problems:
                     raise RuntimeError(f"{label} grading failed: " + "; ".join(map(str, problems)))

@@ -2,7 +2,8 @@
 
 - ``nnkit`` runs in the student's kernel: it never imports the reference (``nnref``) or the grader
   (``nngrade``), and its grading channel (``nnkit.channel``) needs nothing beyond the standard library
-  and numpy;
+  and numpy; the shared numerical helpers (``nnkit.numerics``, ``nnkit.batches``) need only numpy, so
+  a notebook that uses them does not pay for importing torch (``nnkit.oracle`` is the torch side);
 - ``nnref`` (the answers) never imports the grader;
 - grading kernels can import neither: no ``PYTHONPATH``, and the sandbox shows them only ``lib/nnkit``;
 - ``nngrade``'s modules import one another without cycles.
@@ -44,6 +45,13 @@ def test_the_kernel_side_never_imports_the_reference_or_the_grader():
 def test_the_channel_needs_only_the_standard_library_and_numpy():
     assert roots(imported_modules(LIB / "nnkit" / "channel.py")) <= CHANNEL_MAY_IMPORT
     assert roots(imported_modules(LIB / "nnkit" / "channel.py", top_level_only=True)) <= CHANNEL_MAY_IMPORT - {"torch"}
+
+
+def test_the_shared_numerical_helpers_need_only_numpy():
+    for name in ("numerics", "batches"):
+        modules = imported_modules(LIB / "nnkit" / f"{name}.py")
+        assert roots(modules) <= {"__future__", "numpy"}, name
+        assert {module for module in modules if module.startswith(".")} <= {".validation"}, name
 
 
 def test_the_reference_never_imports_the_grader():

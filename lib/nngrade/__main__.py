@@ -5,6 +5,12 @@
     python -m nngrade check [--jobs N] [-a A]   autograder self-test
     python -m nngrade demo                      release, simulated class, grade, score table
     python -m nngrade validate NOTEBOOK...      nbgrader validate with a truthful exit status
+    python -m nngrade publish [-a A] [--force]  release/ -> the exchange (students fetch from it)
+    python -m nngrade collect                   the exchange's submissions -> submitted/
+    python -m nngrade return-feedback           feedback/ -> the exchange (students fetch it)
+    python -m nngrade exchange                  create the exchange folder if missing, print where it is
+    python -m nngrade student-config PREFIX     write the students' nbgrader settings into the venv PREFIX
+    python -m nngrade lab-config PREFIX         make the venv PREFIX's JupyterLab validate through nnkit.lab
 
 Every command prints to stdout only and exits non-zero when something failed. ``--root`` selects
 another course folder (default: the repository). What they print comes from the grader: a grading
@@ -38,11 +44,23 @@ def main(argv=None) -> int:
     demo_parser.add_argument("--jobs", type=int, default=2)
     validate_parser = commands.add_parser("validate", help="nbgrader validate with a truthful exit status")
     validate_parser.add_argument("notebooks", nargs="+", type=Path)
+    publish_parser = commands.add_parser("publish", help="release/ -> the exchange (nbgrader release_assignment)")
+    publish_parser.add_argument("-a", "--assignment", action="append", help="only this assignment (repeatable)")
+    publish_parser.add_argument("--force", action="store_true", help="replace assignments already published")
+    commands.add_parser("collect", help="the exchange's submissions -> submitted/ (nbgrader collect)")
+    commands.add_parser("return-feedback", help="feedback/ -> the exchange (nbgrader release_feedback)")
+    commands.add_parser("exchange", help="create the exchange folder if missing and print where it is")
+    student_parser = commands.add_parser("student-config", help="write the students' nbgrader settings into a venv")
+    student_parser.add_argument("prefix", type=Path, help="the student environment, e.g. .venv-student")
+    lab_parser = commands.add_parser("lab-config", help="JupyterLab's Validate through nnkit.lab in a venv")
+    lab_parser.add_argument("prefix", type=Path, help="the environment, e.g. .venv")
     args = parser.parse_args(argv)
 
     warnings_to_stdout()
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # alembic
     course = Course(args.root)
+    if args.command in ("publish", "collect", "return-feedback", "exchange", "student-config", "lab-config"):
+        return _exchange(course, args)
     if args.command != "validate" and not course.folder("source").is_dir():
         print(printable(f"{course.root} is not a course folder: it has no source/"))
         return 1
@@ -63,6 +81,32 @@ def main(argv=None) -> int:
     from .validate import validate_notebooks
 
     return validate_notebooks(args.notebooks)
+
+
+def _exchange(course: Course, args) -> int:
+    from . import exchange
+
+    if args.command == "exchange":
+        print(printable(exchange.prepare()))
+        return 0
+    if args.command == "lab-config":
+        print(printable(f"wrote {exchange.enable_course_validate(args.prefix)}"))
+        return 0
+    if args.command == "student-config":
+        print(printable(f"wrote {exchange.write_student_config(args.prefix)} (exchange {exchange.exchange_root()})"))
+        print(printable(f"wrote {exchange.enable_course_validate(args.prefix)}"))
+        if not exchange.exchange_root().is_dir():
+            print(printable(f"the exchange {exchange.exchange_root()} does not exist yet: the instructor's "
+                            "`make setup` creates it (docs/jupyterhub.md)"))
+        return 0
+    if not course.folder("source").is_dir():
+        print(printable(f"{course.root} is not a course folder: it has no source/"))
+        return 1
+    if args.command == "publish":
+        return exchange.publish(course, args.assignment, force=args.force)
+    if args.command == "collect":
+        return exchange.collect(course)
+    return exchange.return_feedback(course)
 
 
 def _release(course: Course, *, check_only: bool) -> int:

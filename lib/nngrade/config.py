@@ -111,9 +111,15 @@ class Course:
         return self.root / "tests" / "mutants" / f"{assignment}.py"
 
     def timeout(self, assignment: str) -> int:
-        """The per-cell timeout of ``assignment``: notebook metadata, else the configured default."""
+        """The time limit of the cells of ``assignment`` that ask for none of their own: the source
+        notebook's ``metadata.nncourse.timeout``, else the configured ``Execute.timeout``."""
         default = load_nbgrader_config().Execute.timeout
         return notebooks.notebook_timeout(self.source_notebook(assignment), default)
+
+    def cell_limits(self, assignment: str) -> notebooks.CellLimits:
+        """Every cell's time limit in ``assignment``, from its source notebook (``notebooks.CellLimits``)."""
+        default = load_nbgrader_config().Execute.timeout
+        return notebooks.CellLimits.of_source(self.source_notebook(assignment), default)
 
     def config(self, assignment: str | None = None) -> Config:
         config = load_nbgrader_config()

@@ -8,6 +8,8 @@ and ``dave_half`` solved only the first half of the solution cells.
 
 from __future__ import annotations
 
+from time import monotonic
+
 from . import grade, notebooks, release
 from .config import Course
 from .selftest import load_catalogue
@@ -37,8 +39,13 @@ def demo(course: Course, *, jobs: int = 2, out=print) -> int:
     if not assignments:
         out(f"no assignments in {course.folder('source')}")
         return 1
-    out(f"building release/ and solutions/ for {len(assignments)} assignment(s)")
-    errors = release.build_each(course, assignments)
+    out(f"building release/ and solutions/ for {len(assignments)} assignment(s), a few seconds each")
+    errors = {}
+    for index, assignment in enumerate(assignments, 1):
+        started = monotonic()
+        errors.update(release.build_each(course, [assignment]))
+        out(f"[{index}/{len(assignments)}] {'NOT RELEASED' if assignment in errors else 'released'} {assignment} "
+            f"({monotonic() - started:.0f} s)")
     for error in errors.values():
         out(f"NOT RELEASED {error}")
     for assignment in [a for a in assignments if a not in errors]:

@@ -208,14 +208,23 @@ class _Running:
     process: multiprocessing.Process
     results: multiprocessing.connection.Connection
     deadline: float
+    started: float
 
 
-def grade_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
+def _duration(seconds: float) -> str:
+    """``42 s`` or ``3 min 05 s``."""
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def grade_all(course: Course, pairs, jobs: int = 1, out=None) -> list[Problem]:
     """Grade ``pairs`` of (student, assignment) with their feedback, ``jobs`` at a time, each in a process
-    of its own bounded by ``c.SubmissionLimits.timeout``; the problems found, in ``pairs`` order."""
+    of its own bounded by ``c.SubmissionLimits.timeout``; the problems found, in ``pairs`` order.
+    With ``out``, one progress line per submission as it finishes: its time and the time so far."""
     pairs = list(pairs)
     if not pairs:
         return []
+    batch_started = monotonic()
     seconds = SubmissionLimits(config=course.config()).timeout
     # Processes forked from a fresh server process (no inherited event loops or threads) that imported
     # nbgrader once: spawning each would import it again, seconds of CPU per submission.
@@ -231,7 +240,7 @@ def grade_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
                                           name=f"nngrade-submission-{len(outcomes) + len(running)}")
                 process.start()
                 sender.close()
-                running[pair] = _Running(process, results, monotonic() + seconds)
+                running[pair] = _Running(process, results, monotonic() + seconds, monotonic())
             waits = [job.results for job in running.values()] + [job.process.sentinel for job in running.values()]
             multiprocessing.connection.wait(waits, max(0.0, min(job.deadline for job in running.values()) - monotonic()))
             for pair, job in list(running.items()):
@@ -239,6 +248,11 @@ def grade_all(course: Course, pairs, jobs: int = 1) -> list[Problem]:
                 if outcome is not _RUNNING:
                     outcomes[pair] = outcome
                     del running[pair]
+                    if out is not None:
+                        verdict = "graded" if outcome is None else "NOT GRADED (reason below)"
+                        out(printable(f"[{len(outcomes)}/{len(pairs)}] {verdict} {pair[0]} / {pair[1]} in "
+                                      f"{_duration(monotonic() - job.started)} "
+                                      f"({_duration(monotonic() - batch_started)} so far)"))
     finally:
         for job in running.values():  # interrupted: leave no grading process behind
             _stop(job.process)
@@ -345,33 +359,64 @@ def cell_scores(course: Course, assignment: str, student: str) -> dict[str, Cell
                 for grade in notebook.grades if grade.to_dict()["cell_type"] == "code"}
 
 
+@dataclass(frozen=True)
+class Points:
+    """One graded submission's points as ``grades.csv`` counts them: autograded test cells, and written
+    answers (graded by hand in the formgrader; 0 until then)."""
+
+    auto: float
+    auto_max: float
+    written: float
+    written_max: float
+    written_pending: int  # written answers still waiting for a manual grade
+
+    @property
+    def total(self) -> float:
+        return self.auto + self.written
+
+    @property
+    def total_max(self) -> float:
+        return self.auto_max + self.written_max
+
+
+def submission_points(course: Course, assignment: str, student: str) -> Points:
+    """The gradebook's points of one graded submission (`Points`), extra credit included as nbgrader does."""
+    from nbgrader.api import Gradebook
+
+    api = course.api()
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+        auto = [grade for grade in notebook.grades if grade.to_dict()["cell_type"] == "code"]
+        written = [grade for grade in notebook.grades if grade.to_dict()["cell_type"] != "code"]
+        return Points(auto=sum(float(grade.score) for grade in auto),
+                      auto_max=sum(float(grade.max_score) for grade in auto),
+                      written=sum(float(grade.score) for grade in written),
+                      written_max=sum(float(grade.max_score) for grade in written),
+                      written_pending=sum(1 for grade in written if grade.needs_manual_grade))
+
+
 def score_table(course: Course, pairs) -> str:
-    """A student x assignment table of autograded points (``-`` where nothing was graded); every line is
-    indented, so no student's name starts one."""
-    students = sorted({student for student, _ in pairs})
-    assignments = sorted({assignment for _, assignment in pairs})
-    cells = {}
-    for student, assignment in pairs:
+    """One line per submission: autograded points, written points (``pending`` while a written answer
+    waits for its manual grade) and the total that ``grades.csv`` exports (``-`` where nothing was
+    graded). Every line is indented, so no student's name starts one."""
+    rows = []
+    for student, assignment in sorted(pairs):
         if course.notebook("autograded", assignment, student).is_file():
-            scores = cell_scores(course, assignment, student).values()
-            cells[student, assignment] = f"{sum(s.score for s in scores):g}/{sum(s.max_score for s in scores):g}"
-    headers = _short_names(assignments)
-    columns = [max(len(h), 7) for h in headers]
-    names = {student: printable(student) for student in students}
-    width = max([len("student")] + [len(name) for name in names.values()])
-    lines = ["  ".join([f"{'student':<{width}}"] + [f"{h:>{w}}" for h, w in zip(headers, columns)])]
-    for student in students:
-        row = [f"{cells.get((student, a), '-'):>{w}}" for a, w in zip(assignments, columns)]
-        lines.append("  ".join([f"{names[student]:<{width}}"] + row))
-    if headers != assignments:
-        lines.append("columns: " + ", ".join(f"{h} = {a}" for h, a in zip(headers, assignments)))
+            points = submission_points(course, assignment, student)
+            auto = f"{points.auto:g}/{points.auto_max:g}"
+            written = (f"{points.written:g}/{points.written_max:g}" + (" pending" if points.written_pending else "")
+                       if points.written_max else "-")
+            total = f"{points.total:g}/{points.total_max:g}"
+        else:
+            auto = written = total = "-"
+        rows.append((printable(student), printable(assignment), auto, written, total))
+    headers = ("student", "assignment", "autograded", "written", "total")
+    widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
+    lines = ["  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths)).rstrip() for row in [headers, *rows]]
+    if any(row[3].endswith("pending") for row in rows):
+        lines.append("written answers marked pending count 0 until graded by hand in the formgrader "
+                     "(make lab, Formgrader > Manual Grading); then run make grade again to refresh grades.csv")
     return "\n".join("  " + line for line in lines)
-
-
-def _short_names(assignments: list[str]) -> list[str]:
-    """Column headers: the part before the first underscore (``02``, ``hw1``) when that is unambiguous."""
-    short = [name.split("_", 1)[0] for name in assignments]
-    return short if len(set(short)) == len(short) else list(assignments)
 
 
 def grade(course: Course, *, jobs: int = 1, out=print) -> int:
@@ -396,8 +441,9 @@ def grade(course: Course, *, jobs: int = 1, out=print) -> int:
                  for student, assignment in pairs if assignment in unregistered]
     pairs = [(student, assignment) for student, assignment in pairs if assignment not in unregistered]
     assignments = sorted({assignment for _, assignment in pairs})
-    say(f"autograding {len(pairs)} submission(s) of {len(assignments)} assignment(s) with {jobs} job(s)")
-    problems += grade_all(course, pairs, jobs)
+    say(f"autograding {len(pairs)} submission(s) of {len(assignments)} assignment(s) with {jobs} job(s); "
+        "a line per submission as it finishes (seconds to a minute each; homework 2 several minutes)")
+    problems += grade_all(course, pairs, jobs, out=out)
     export(course, not_graded=problems)
     say(score_table(course, pairs))
     say(f"feedback: {course.folder('feedback')}/<student>/<assignment>/   grades: {course.root / 'grades.csv'}")

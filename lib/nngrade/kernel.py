@@ -196,11 +196,13 @@ class GradingExecute(Execute):
     """nbgrader's Execute with ``CourseKernelManager`` kernels, grader-side verdicts of the test cells,
     and a wall-time limit per submission.
 
-    Each cell gets ``timeout`` seconds (at most what is left of ``submission_timeout``), and so do the
-    grader's checks of a test cell. A cell over its time is interrupted; when the kernel does not stop
-    (SIGINT ignored) or the notebook is out of time, the kernel is killed and that cell and every later
-    code cell get an error output with the reason instead of failing the whole submission; so when the
-    kernel dies on its own. Output beyond ``max_output_chars`` is dropped as it arrives (``output``).
+    Each cell gets its limit from the source notebook (``notebooks.CellLimits``: a cell's own
+    ``nncourse.timeout``, else the notebook's, else ``timeout`` seconds), at most what is left of
+    ``submission_timeout``, and so do the grader's checks of a test cell. A cell over its time is
+    interrupted; when the kernel does not stop (SIGINT ignored) or the notebook is out of time, the
+    kernel is killed and that cell and every later code cell get an error output with the reason
+    instead of failing the whole submission; so when the kernel dies on its own. Output beyond
+    ``max_output_chars`` is dropped as it arrives (``output``).
     """
 
     submission_timeout = Integer(1800, help="Wall time for the whole notebook, seconds (0: no limit).").tag(config=True)
@@ -219,13 +221,16 @@ class GradingExecute(Execute):
         self._deadline: float | None = None
         self._stopped: tuple[str, str] | None = None  # (ename, evalue) once the kernel was killed
         self._context: verdicts.NotebookContext | None = None
+        self._limits: notebooks.CellLimits | None = None
         self._channels = itertools.count(1)
 
     def preprocess(self, nb, resources=None, km=None):
         # One instance grades many notebooks: each gets its own time and a fresh kernel.
         self._deadline = monotonic() + self.submission_timeout if self.submission_timeout else None
         self._stopped = None
-        self._context = verdicts.NotebookContext.from_source(notebooks.read(self._source_path(resources)))
+        source = notebooks.read(self._source_path(resources))
+        self._context = verdicts.NotebookContext.from_source(source)
+        self._limits = notebooks.CellLimits.of_source(source, self.timeout)
         return super().preprocess(nb, resources, km)
 
     def _source_path(self, resources) -> Path:
@@ -245,7 +250,13 @@ class GradingExecute(Execute):
         return None if self._deadline is None else self._deadline - monotonic()
 
     def _get_timeout(self, cell):
-        timeout = super()._get_timeout(cell)
+        """The cell's limit from the source notebook (``notebooks.CellLimits``), never from the
+        submission's metadata alone, and never more than what is left of the submission's time.
+        nbclient's ``timeout_func`` is ignored here: it would read the limit from the submission."""
+        if cell is None or self._limits is None:
+            timeout = self.timeout if self.timeout and self.timeout > 0 else None
+        else:
+            timeout = self._limits.of(cell)
         remaining = self._remaining()
         if remaining is None:
             return timeout

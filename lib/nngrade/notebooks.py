@@ -7,8 +7,10 @@ Cells are identified by their nbgrader ``grade_id`` (``sigmoid``, ``test_sigmoid
 from __future__ import annotations
 
 import html
+import math
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 # nbformat validates notebooks with jsonschema, which imports the optional IRI format checker
@@ -19,6 +21,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402  (after the line above)
 from nbgrader.preprocessors import NbGraderPreprocessor
+from nnkit.lab import cell_timeout, notebook_default_timeout
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -96,8 +99,46 @@ def is_autograded_test(cell) -> bool:
 
 
 def notebook_timeout(notebook, default: int) -> int:
-    """The per-cell timeout a notebook asks for in ``metadata.nncourse.timeout`` (or ``default``)."""
-    return int(notebook.metadata.get("nncourse", {}).get("timeout", default))
+    """The limit of a notebook's cells that ask for none of their own: ``metadata.nncourse.timeout``
+    of the notebook (or ``default``)."""
+    return _whole_seconds(notebook_default_timeout(notebook, default))
+
+
+@dataclass(frozen=True)
+class CellLimits:
+    """The time limits of an assignment's cells, seconds, all taken from its source notebook.
+
+    A cell may ask for its own limit (``{"nncourse": {"timeout": <seconds>}}`` in its metadata, e.g. a
+    training cell); the others get ``default``. A submitted cell with a ``grade_id`` of the source
+    gets the source cell's limit, whatever its own metadata says; any other submitted cell (one the
+    student added, or a given cell nbgrader does not track) keeps the limit in its own metadata but
+    never more than ``largest``, the longest limit of the source: a student cannot buy time by
+    editing metadata.
+    """
+
+    default: int
+    largest: int
+    by_grade_id: dict  # grade_id -> the source cell's limit, for the source's cells that have a grade_id
+
+    @classmethod
+    def of_source(cls, source_notebook, default: int) -> "CellLimits":
+        notebook_default = notebook_timeout(source_notebook, default)
+        own = [(grade_id(cell), cell_timeout(cell)) for cell in source_notebook.cells]
+        by_grade_id = {name: _whole_seconds(limit or notebook_default) for name, limit in own if name is not None}
+        largest = max([notebook_default, *(_whole_seconds(limit) for _, limit in own if limit is not None)])
+        return cls(notebook_default, largest, by_grade_id)
+
+    def of(self, cell) -> int:
+        """The limit of a submitted ``cell``, seconds."""
+        name = grade_id(cell)
+        if name in self.by_grade_id:
+            return self.by_grade_id[name]
+        own = cell_timeout(cell)
+        return self.default if own is None else min(_whole_seconds(own), self.largest)
+
+
+def _whole_seconds(seconds: float) -> int:
+    return max(1, math.ceil(seconds))  # nbclient reads a limit of 0 as "no limit"
 
 
 def solution_text(cell) -> str:

@@ -3,7 +3,8 @@
 Both folders are committed. nbgrader's ``generate_assignment`` and ``GenerateSolution`` do the work
 (and register each assignment, with its hidden tests, in the gradebook); the notebooks are then
 rewritten in a normalised form so that building twice gives identical bytes and "up to date" is a
-plain file comparison.
+plain file comparison. Every assignment folder of both also gets the student conventions page,
+``docs/student-conventions.md``, copied as ``conventions.md``: the notebooks link to it by that name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from nbgrader.converters import GenerateSolution
 from nbgrader.utils import capture_log, temp_attrs
 
 from . import notebooks
-from .config import Course, failure_reason
+from .config import REPO_ROOT, Course, failure_reason
+
+STUDENT_CONVENTIONS = REPO_ROOT / "docs" / "student-conventions.md"
+CONVENTIONS_NAME = "conventions.md"  # the name the notebooks' headers link to
 
 
 class ReleaseError(RuntimeError):
@@ -44,12 +48,14 @@ def build(course: Course, assignments=None, *, solutions: bool = True) -> None:
     for assignment in course.assignments() if assignments is None else assignments:
         _check(api.generate_assignment(assignment, force=True, create=True), "generate_assignment", assignment)
         _normalise_folder(course.folder("release") / assignment)
+        _add_conventions(course.folder("release") / assignment)
         if solutions:
             with temp_attrs(api.coursedir, assignment_id=assignment):
                 app = GenerateSolution(coursedir=api.coursedir, parent=api)
                 app.force = True
                 _check(capture_log(app), "generate_solution", assignment)
             _normalise_folder(course.folder("solutions") / assignment)
+            _add_conventions(course.folder("solutions") / assignment)
 
 
 def register(course: Course, assignments=None) -> dict:
@@ -86,6 +92,11 @@ def _check(result: dict, what: str, assignment: str) -> None:
     if not result["success"]:
         log = result.get("log", "") + "\n" + result.get("error", "")
         raise ReleaseError(f"{assignment}: nbgrader {what} failed: {failure_reason(log)}")
+
+
+def _add_conventions(folder: Path) -> None:
+    """Copy the student conventions page into an assignment folder (nbgrader rebuilt it without)."""
+    shutil.copyfile(STUDENT_CONVENTIONS, folder / CONVENTIONS_NAME)
 
 
 def _normalise_folder(folder: Path) -> None:

@@ -15,8 +15,10 @@ ones: the *hidden* part imports every module in the grader, computes every expec
 reaches the notebook only through the names it calls (and ``nngrade.hidden.in_kernel``).
 
 Rebinding a graded function's name in a check (``perceptron_epoch = scripted_epoch(...)``, also via
-``mock.patch.dict(globals(), ...)``) makes the notebook's other functions call the check's version
-during the calls the check makes meanwhile, as rebinding the global in the notebook did.
+``nnkit.testing.known_good(globals(), ...)`` or ``mock.patch.dict(globals(), ...)``: ``globals()`` is
+the check's namespace here) makes the notebook's other functions call the check's version during the
+calls the check makes meanwhile, as rebinding the global in the notebook did. What a visible part
+prints (``nnkit.testing.passed``'s line) comes before the grader's verdict in the cell's outputs.
 """
 
 from __future__ import annotations

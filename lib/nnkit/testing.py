@@ -2,7 +2,13 @@
 
 Each check raises ``AssertionError`` with a message a student can act on: which value is wrong, its
 shape, the largest absolute and relative error and where it occurs, and a short slice of your result
-next to the expected one. The checks never print and never write to stderr.
+next to the expected one. The checks never print (``passed`` prints its one line) and never write to
+stderr. In IPython a failed
+check shows the message under the notebook's own lines only: the frames of this module are left out
+of the traceback (``_render_traceback_``), so the message is not buried under the toolkit's code.
+
+A test cell ends its visible part with ``passed("<function>")``. ``known_good(globals(), name=...)``
+gives the function under test known-good versions of the functions it calls, for one ``with`` block.
 
 The numerical core reaches numpy through its private modules, taken when this module is imported, so
 a notebook that reassigns ``np.testing.assert_allclose``, ``np.allclose`` or ``math.isclose`` cannot
@@ -11,13 +17,16 @@ change the outcome of a check.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import numbers
+import types
 from collections.abc import Mapping
 
 from numpy._core import multiarray as _multiarray
 from numpy._core import umath as _umath
 
-__all__ = ["assert_close", "assert_shape", "assert_raises", "describe", "describe_call"]
+__all__ = ["assert_close", "assert_shape", "assert_raises", "describe", "describe_call", "known_good", "passed"]
 
 # Private references: a notebook can rebind ``np.abs`` or ``np.isfinite``, not these.
 _ndarray = _multiarray.ndarray
@@ -72,6 +81,40 @@ def _describe_input(value) -> str:
     return describe(value)
 
 
+def _reported_at_callers_line(check):
+    """Decorate a public check: in IPython, its failure shows the notebook's lines and the message,
+    without the frames of this module (which tell a student nothing about their code)."""
+
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        __tracebackhide__ = True  # read by IPython and pytest when another error passes through
+        try:
+            return check(*args, **kwargs)
+        except AssertionError as failure:
+            # IPython formats an exception with its ``_render_traceback_()`` when it has one.
+            failure._render_traceback_ = functools.partial(_traceback_without_toolkit_frames, failure)
+            raise
+
+    return run
+
+
+def _traceback_without_toolkit_frames(failure: BaseException) -> list:
+    """The lines IPython shows for ``failure``: its traceback with the frames of this module removed."""
+    from IPython import get_ipython  # only called by IPython, which is then importable
+
+    kept = []
+    entry = failure.__traceback__
+    while entry is not None:
+        if entry.tb_frame.f_globals.get("__name__") != __name__:
+            kept.append(entry)
+        entry = entry.tb_next
+    traceback = None
+    for entry in reversed(kept):
+        traceback = types.TracebackType(traceback, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return get_ipython().InteractiveTB.structured_traceback(type(failure), failure, traceback)
+
+
+@_reported_at_callers_line
 def assert_close(actual, expected, *, name: str = "value", rtol: float = 1e-7, atol: float = 1e-9,
                  check_dtype: bool = False) -> None:
     """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise (NaN matches NaN).
@@ -83,6 +126,7 @@ def assert_close(actual, expected, *, name: str = "value", rtol: float = 1e-7, a
     compare_values(actual, expected, label=name, rtol=rtol, atol=atol, check_dtype=check_dtype)
 
 
+@_reported_at_callers_line
 def assert_shape(actual, shape, *, name: str = "value") -> None:
     """Assert that ``actual.shape == shape``; ``None`` in ``shape`` matches any size."""
     actual_shape = getattr(actual, "shape", None)
@@ -97,19 +141,58 @@ def assert_shape(actual, shape, *, name: str = "value") -> None:
         raise AssertionError(f"{name} should have shape {wanted}, got {actual_shape}")
 
 
+@_reported_at_callers_line
 def assert_raises(exc_type, fn, *args, **kwargs) -> BaseException:
-    """Assert that ``fn(*args, **kwargs)`` raises ``exc_type`` (or a subclass); return the exception."""
+    """Assert that ``fn(*args, **kwargs)`` raises ``exc_type`` (or a subclass); return the exception.
+
+    A cell that ends with this call does not show the exception as its result (``Out[...]``), which
+    nbgrader would read as a score: as a cell's last value the exception prints one line instead.
+    """
     call = describe_call(getattr(fn, "__name__", "function"), args, kwargs)
     expected_name = getattr(exc_type, "__name__", str(exc_type))
     try:
         result = fn(*args, **kwargs)
     except exc_type as error:
+        # IPython shows an object with ``_ipython_display_`` by calling it instead of publishing a result.
+        with contextlib.suppress(AttributeError, TypeError):  # an exception type that refuses attributes
+            error._ipython_display_ = functools.partial(print, f"raised as expected: {error!r}")
         return error
     except Exception as error:
         raise AssertionError(
             f"{call} should raise {expected_name}, but it raised {type(error).__name__}: {error}"
         ) from None
     raise AssertionError(f"{call} should raise {expected_name}, but it returned {describe(result)}")
+
+
+def passed(name: str) -> None:
+    """Print ``✓ <name>: visible checks passed``; the last line of the visible part of a test cell."""
+    print(f"\u2713 {name}: visible checks passed")
+
+
+_MISSING = object()  # marks a name that was not bound in the namespace before ``known_good``
+
+
+@contextlib.contextmanager
+def known_good(namespace, **replacements):
+    """Rebind names in ``namespace`` (a notebook's ``globals()``) for the duration of a ``with`` block.
+
+    A visible check uses it to test one function with known-good versions of the functions it calls,
+    so that a mistake elsewhere does not fail this check: ``with known_good(globals(), relu=reference_relu):``.
+    Every name gets its previous binding back when the block ends, also when it raises; a name that
+    was not bound before is removed again.
+    """
+    if not isinstance(namespace, dict):
+        raise TypeError(f"known_good: namespace should be a dict such as globals(), got {type(namespace).__name__}")
+    previous = {name: namespace.get(name, _MISSING) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield namespace
+    finally:
+        for name, value in previous.items():
+            if value is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 # --- the comparison engine (shared with the hidden tests) ---------------------------------------

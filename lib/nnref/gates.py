@@ -19,7 +19,56 @@ from nnkit.validation import as_float_array
 
 from .activations import sigmoid
 
-__all__ = ["MultiplyGate", "AddGate", "SigmoidGate"]
+__all__ = ["MultiplyGate", "AddGate", "SigmoidGate", "numerical_gradient", "relative_error"]
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """Centred-difference gradient of a scalar function (assignment 04's gradient check).
+
+    Inputs:
+    - f: callable taking an array shaped like ``x`` and returning a number (the loss).
+    - x: array of any shape (integers and booleans count as float64); never modified.
+    - h: step, a positive number.
+
+    Returns:
+    - float64 array shaped like ``x``: entry i is (f(x + h eᵢ) − f(x − h eᵢ)) / (2h), eᵢ the i-th unit
+      array; its error is O(h²) for a smooth f (a forward difference's is O(h)).
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if not np.isscalar(h) or not h > 0:
+        raise ValueError(f"h must be a positive number, got {h!r}")
+    point = np.array(as_float_array(x, "x"), dtype=np.float64)  # our copy, perturbed one entry at a time
+    flat = point.reshape(-1)
+    grad = np.empty_like(flat)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + h
+        f_plus = float(f(point))
+        flat[i] = original - h
+        f_minus = float(f(point))
+        flat[i] = original
+        grad[i] = (f_plus - f_minus) / (2.0 * h)
+    return grad.reshape(point.shape)
+
+
+def relative_error(analytic, numerical, floor=1e-8):
+    """Largest elementwise relative error max_i |aᵢ − nᵢ| / max(|aᵢ| + |nᵢ|, floor).
+
+    Inputs:
+    - analytic, numerical: arrays (or numbers) of the same shape.
+    - floor: positive number; keeps entries where both are ~0 from dividing by 0.
+
+    Returns:
+    - a float, 0.0 for empty arrays (``nnkit.gradcheck.relative_error``'s definition).
+    """
+    a = np.asarray(as_float_array(analytic, "analytic", finite=False), dtype=np.float64)
+    n = np.asarray(as_float_array(numerical, "numerical", finite=False), dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"analytic has shape {a.shape} but numerical has shape {n.shape}: they must match")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)))
 
 
 def _operands(x, y):

@@ -5,7 +5,10 @@ Two layers:
 * **Optimizer classes** ``SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW`` mirror ``torch.optim``
   (same arguments, defaults, state names and arithmetic). ``opt.step(grads)`` updates the parameter
   arrays given to the constructor **in place**, like ``torch.optim``; the per-parameter state lives in
-  ``opt.state[i]``. The gradients are never modified.
+  ``opt.state[i]`` and ``opt.state_dict()`` returns a copy of it. The gradients are never modified.
+  Given ``Parameter`` objects instead of arrays (a ``value`` and a ``grad``, torch's ``.data`` and
+  ``.grad``), an optimizer is used as in torch: ``opt.zero_grad()``, accumulate into ``p.grad``,
+  ``opt.step()`` (assignment 05's optimizer classes).
 * **Lecture forms**: pure functions that return new arrays and follow the slides' notation,
   ``momentum_step`` (deck 000's ``ΔW``), ``nesterov_step`` (deck 003's look-ahead gradient),
   ``adagrad_step``, ``rmsprop_step`` and ``adam_step`` (deck 003). ``docs/conventions.md`` maps each
@@ -25,6 +28,7 @@ import numpy as np
 from nnkit.validation import as_float_array, check_positive, check_probability
 
 __all__ = [
+    "Parameter",
     "Optimizer",
     "SGD",
     "Adagrad",
@@ -133,9 +137,30 @@ def adam_step(w, dw, m, s, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-8):
 # ---------------------------------------------------------------------------------------------
 
 
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it (torch's ``.data`` and ``.grad``).
+
+    Inputs:
+    - value: array of any shape (copied, as float64 unless it is already floating).
+
+    Attributes ``value`` (updated in place by an optimizer's ``step()``) and ``grad`` (same shape,
+    zeros at first; a backward pass adds to it, ``zero_grad()`` resets it).
+    """
+
+    def __init__(self, value):
+        value = as_float_array(value, "value")
+        self.value = np.array(value, dtype=value.dtype)
+        self.grad = np.zeros_like(self.value)
+
+    def __repr__(self):
+        return f"Parameter(shape={self.value.shape})"
+
+
 class Optimizer:
     """Base class: holds the parameter arrays, validates gradients, keeps ``state[i]`` per parameter.
 
+    ``params`` is a list of floating numpy arrays (then ``step(grads)``) or of ``Parameter`` objects
+    (then ``zero_grad()`` and ``step()``, which reads each ``p.grad``).
     Subclasses implement ``_update(i, param, grad)``, which changes ``param`` in place.
     """
 
@@ -145,7 +170,15 @@ class Optimizer:
                 f"params must be a list of arrays, got a single array of shape {params.shape}; "
                 "wrap it in a list: [w]"
             )
-        self.params = list(params)
+        params = list(params)
+        if params and all(isinstance(p, Parameter) for p in params):
+            self.parameters = params
+            params = [p.value for p in params]
+        elif any(isinstance(p, Parameter) for p in params):
+            raise TypeError("params must be all arrays or all Parameter objects, not a mix")
+        else:
+            self.parameters = None
+        self.params = params
         if not self.params:
             raise ValueError("params is an empty list: there is nothing to optimize")
         for i, p in enumerate(self.params):
@@ -158,11 +191,40 @@ class Optimizer:
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
         self.state = [{} for _ in self.params]
 
-    def step(self, grads) -> None:
-        """Update every parameter in place from ``grads`` (same order and shapes as ``params``)."""
+    def step(self, grads=None) -> None:
+        """Update every parameter in place from ``grads`` (same order and shapes as ``params``).
+
+        With ``Parameter`` objects, ``grads`` is omitted: the gradients are the parameters' ``grad``.
+        """
+        if grads is None:
+            if self.parameters is None:
+                raise TypeError("step() needs the gradients: step(grads), one array per parameter")
+            grads = [p.grad for p in self.parameters]
+        elif self.parameters is not None:
+            raise TypeError("this optimizer reads the gradients from its Parameter objects: call step()")
         grads = self._check_grads(grads)
         for i, (param, grad) in enumerate(zip(self.params, grads)):
             self._update(i, param, grad)
+
+    def zero_grad(self) -> None:
+        """Set the ``grad`` of every ``Parameter`` to zero, in place (torch's ``set_to_none=False``)."""
+        if self.parameters is None:
+            raise TypeError("zero_grad() needs Parameter objects; this optimizer was given bare arrays")
+        for p in self.parameters:
+            p.grad[...] = 0.0
+
+    def state_dict(self) -> dict:
+        """A deep copy of the per-parameter state (torch's names) and the hyper-parameters.
+
+        Returns ``{"state": {i: {name: value}}, "hyperparameters": {name: value}}``; private
+        scratch buffers are left out.
+        """
+        state = {i: {name: (np.array(value) if isinstance(value, np.ndarray) else value)
+                     for name, value in entry.items() if not name.startswith("_")}
+                 for i, entry in enumerate(self.state)}
+        hyper = {name: value for name, value in vars(self).items()
+                 if name not in ("params", "parameters", "state") and not name.startswith("_")}
+        return {"state": state, "hyperparameters": hyper}
 
     def _check_grads(self, grads) -> list[np.ndarray]:
         grads = list(grads)
@@ -239,7 +301,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self._steps = 0
 
-    def step(self, grads) -> None:
+    def step(self, grads=None) -> None:
         self._steps += 1
         super().step(grads)
 

@@ -26,7 +26,8 @@ Part A's ``[W_1 (D, H_1), b_1, ...]``, and ``linear_layers_accuracy`` grades Par
 ``NUMPY_RECIPE`` and ``TORCH_RECIPE`` hold the hyper-parameters; ``train_numpy_recipe`` and
 ``train_torch_recipe`` run them. A history is a dict of per-epoch lists ``train_loss`` (batch-size
 weighted mean of the epoch's mini-batch losses), ``val_loss`` and ``val_acc`` (evaluation mode, after
-the epoch; only with a validation set), plus ``stopped_by_budget`` (``True`` when the wall-clock cap
+the epoch; only with a validation set), the list ``batch_loss`` of every mini-batch's loss in training
+order (the fine-grained learning curve), plus ``stopped_by_budget`` (``True`` when the wall-clock cap
 ended training before its epochs were done).
 """
 
@@ -196,8 +197,8 @@ def _check_budget(time_budget_s):
 
 
 def _new_history(has_val):
-    return {"train_loss": [], "val_loss": [], "val_acc": [], "stopped_by_budget": False} if has_val else \
-        {"train_loss": [], "stopped_by_budget": False}
+    history = {"train_loss": [], "batch_loss": [], "stopped_by_budget": False}
+    return {**history, "val_loss": [], "val_acc": []} if has_val else history
 
 
 def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_decay=1.0, time_budget_s=None,
@@ -211,6 +212,7 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     rng=rng)``. Training lasts ``epochs`` epochs. ``time_budget_s`` is a wall-clock cap, a safety net:
     after every mini-batch the clock is read, and once ``time_budget_s`` seconds have passed training
     stops (``history["stopped_by_budget"] = True``) and the partial epoch is recorded.
+    ``history["batch_loss"]`` lists the loss of every mini-batch, in training order.
     """
     X = as_float_array(X, "X", ndim=2)
     y = check_labels(y, "y")
@@ -256,7 +258,9 @@ def _run_epochs(train_batch, scores_of, X, y, *, epochs, batch_size, rng, time_b
     for epoch in range(epochs):
         loss_sum, seen = 0.0, 0
         for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng):
-            loss_sum += float(train_batch(epoch, X_batch, y_batch)) * len(y_batch)
+            loss = float(train_batch(epoch, X_batch, y_batch))
+            history["batch_loss"].append(loss)
+            loss_sum += loss * len(y_batch)
             seen += len(y_batch)
             if time_budget_s is not None and time.perf_counter() - started >= time_budget_s:
                 history["stopped_by_budget"] = True
@@ -377,6 +381,7 @@ def train_torch_model(net, X, y, *, lr, epochs, batch_size, seed, lr_decay=1.0, 
             loss = F.cross_entropy(net(X[batch]), y[batch])
             loss.backward()
             optimizer.step()
+            history["batch_loss"].append(loss.item())
             loss_sum += loss.item() * len(batch)
             seen += len(batch)
             if time_budget_s is not None and time.perf_counter() - started >= time_budget_s:

@@ -1,18 +1,24 @@
 """The hidden-test helpers (nngrade.hidden) and the visible-test helpers (nnkit.testing).
 
-Oracles: torch.sigmoid / torch.relu for reference outputs, hand-made inputs for every check stage.
+Oracles: torch.sigmoid / torch.relu for reference outputs, hand-made inputs for every check stage,
+and for the checks run grader-side, a notebook whose buggy helper makes the result differ by a known amount.
 """
 
 import math
+import socket
+import threading
 import warnings
+from time import monotonic
 
 import numpy as np
 import pytest
 import torch
 
-from nngrade import hidden
+from nngrade import hidden, verdicts
 from nngrade.hidden import check_globals, check_mutation, compare, random_cases
-from nnkit.testing import assert_close, assert_raises, assert_shape
+from nngrade.remote import Session
+from nnkit import channel
+from nnkit.testing import assert_close, assert_raises, assert_shape, known_good, passed
 
 
 def torch_sigmoid(x, slope=1.0):
@@ -252,3 +258,102 @@ def test_assert_shape_and_assert_raises():
         assert_raises(ValueError, int, "3")
     with pytest.raises(AssertionError, match="but it raised TypeError"):
         assert_raises(ValueError, int, None)
+
+
+def test_passed_prints_the_contract_line(capsys):
+    assert passed("sigmoid") is None
+    assert capsys.readouterr().out == "\u2713 sigmoid: visible checks passed\n"
+
+
+def test_known_good_rebinds_and_restores_also_on_error():
+    namespace = {"relu": "student relu", "helper": "student helper"}
+    with known_good(namespace, relu="known relu", extra="new name") as inside:
+        assert inside is namespace and namespace["relu"] == "known relu" and namespace["extra"] == "new name"
+    assert namespace == {"relu": "student relu", "helper": "student helper"}
+    with pytest.raises(ZeroDivisionError), known_good(namespace, helper="known helper"):
+        assert namespace["helper"] == "known helper"
+        1 / 0
+    assert namespace == {"relu": "student relu", "helper": "student helper"}
+    with pytest.raises(TypeError, match="namespace should be a dict such as globals"):
+        with known_good(["not", "a", "namespace"], relu=None):
+            pass
+
+
+def test_assert_raises_returns_the_exception_without_becoming_a_cell_result(capsys):
+    error = assert_raises(ValueError, int, "x")
+    error._ipython_display_()  # what IPython calls instead of showing Out[...] when a cell ends with it
+    assert capsys.readouterr().out.startswith("raised as expected: ValueError(")
+
+
+def test_a_failed_check_keeps_its_message_and_lists_only_the_callers_frames():
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.InteractiveTB.set_mode("Context")
+    try:
+        assert_close(np.ones(3), np.zeros(3), name="out")
+    except AssertionError as failure:
+        lines = "\n".join(failure._render_traceback_())
+    assert "out is wrong: 3 of 3 values differ" in lines
+    assert "test_hidden.py" in lines and "testing.py" not in lines
+
+
+# --- the same helpers in a visible check run by the grader (nngrade.verdicts) -------------------------
+
+NOTEBOOK = """
+import numpy as np
+
+def helper(x):
+    return x + 2  # the bug: a known-good helper adds 1
+
+def uses_helper(x):
+    return helper(x) * 10
+"""
+CHECK_IMPORTS = ("import numpy as np", "from unittest import mock",
+                 "from nnkit.testing import assert_close, known_good, passed")
+
+
+def grader_verdict(visible_checks: str) -> verdicts.Verdict:
+    """The grader's verdict on a test cell whose visible part is ``visible_checks``, against a kernel
+    side serving ``NOTEBOOK`` over a socket pair."""
+    namespace = {}
+    exec(NOTEBOOK, namespace)
+    grader_end, kernel_end = socket.socketpair()
+    served = channel._Session(kernel_end)
+    served.namespace = namespace
+    thread = threading.Thread(target=served.run, daemon=True)
+    thread.start()
+    session = Session(grader_end, deadline=monotonic() + 20, max_reply_bytes=2**20)
+    context = verdicts.NotebookContext(frozenset({"helper", "uses_helper"}),
+                                       tuple(verdicts.kernel_side_imports("\n".join(CHECK_IMPORTS))), CHECK_IMPORTS)
+    try:
+        return verdicts.check_cell(session, context, "test_uses_helper", visible_checks)
+    finally:
+        session.end()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("substitution", ["known_good(globals(), helper=lambda x: x + 1)",
+                                          "mock.patch.dict(globals(), helper=lambda x: x + 1)"])
+def test_grader_side_known_good_substitutes_like_patch_dict_and_passed_prints(substitution):
+    verdict = grader_verdict(
+        f"with {substitution}:\n"
+        "    assert_close(uses_helper(np.array([2.0])), np.array([30.0]), name='with the known-good helper')\n"
+        "assert_close(uses_helper(np.array([2.0])), np.array([40.0]), name='after the block: the notebook helper')\n"
+        "passed('uses_helper')\n"
+        "### BEGIN HIDDEN TESTS\n"
+        f"with {substitution}:\n"
+        "    assert_close(uses_helper(np.array([5.0])), np.array([60.0]))\n"
+        "### END HIDDEN TESTS")
+    assert verdict.passed, verdict.error
+    assert verdict.printed == "\u2713 uses_helper: visible checks passed\n"
+
+
+def test_grader_side_known_good_failure_is_the_checks_message():
+    verdict = grader_verdict("with known_good(globals(), helper=lambda x: x + 1):\n"
+                             "    assert_close(uses_helper(np.array([2.0])), np.array([31.0]), name='uses_helper(x)')\n"
+                             "passed('uses_helper')")
+    assert not verdict.passed and verdict.printed == ""
+    assert verdict.error[0] == "AssertionError" and verdict.error[1].startswith("uses_helper(x) is wrong: 1 of 1 values differ")
+    assert "yours:    [30]" in verdict.error[1]

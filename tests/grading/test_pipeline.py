@@ -7,6 +7,7 @@ and its mutant catalogue `tests/mutants/pilot.py`. Its hidden tests use torch as
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,13 +124,18 @@ def test_demo_grades_the_class_and_survives_broken_submissions(pilot):
     out = result.stdout
     assert result.returncode == 1, out + result.stderr
     assert result.stderr == ""
-    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
-    assert rows["alice_correct"] == ["5/5"]
-    assert rows["bob_blank"] == ["0/5"]
-    assert rows["carol_bugs"] == ["0/5"]  # the first typical bug of each function
-    assert rows["dave_half"] == ["3/5"]  # sigmoid (2) and relu (1) done, dense_sigmoid not
+    # one line per submission: autograded points, the written answer (1 point) waiting for a manual
+    # grade, and the total that grades.csv exports
+    rows = {line.split()[0]: line.split()[2:] for line in out.splitlines() if line.split()[1:2] == ["pilot"]}
+    assert rows["alice_correct"] == ["5/5", "0/1", "pending", "5/6"]
+    assert rows["bob_blank"] == ["0/5", "0/1", "0/6"]  # an untouched written answer scores 0 without review
+    assert rows["carol_bugs"] == ["0/5", "0/1", "pending", "0/6"]  # the first typical bug of each function
+    assert rows["dave_half"] == ["3/5", "0/1", "3/6"]  # sigmoid, relu done; not the rest
     # zoe's relu kills the kernel: graded, sigmoid keeps its 2 points, relu and dense_sigmoid score 0.
-    assert rows["zoe_crash"] == ["2/5"]
+    assert rows["zoe_crash"] == ["2/5", "0/1", "pending", "2/6"]
+    assert rows["yan_corrupt"] == ["-", "-", "-"]
+    assert "written answers marked pending count 0 until graded by hand" in out
+    assert len([line for line in out.splitlines() if re.match(r"\[\d/\d\] (graded|NOT GRADED)", line)]) == 6
     assert "FLAGGED zoe_crash / pilot: kernel_died: the kernel died in cell relu" in out
     assert "NOT GRADED zoe_crash" not in out
     assert "NOT GRADED yan_corrupt / pilot: " in out

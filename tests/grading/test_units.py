@@ -4,6 +4,7 @@ self-test's catalogue checks and mutant attribution, failure reasons, configurat
 import dataclasses
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -13,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from nngrade import notebooks
 from nngrade.config import REPO_ROOT, Course, failure_reason, load_nbgrader_config
 from nngrade.grade import CellScore, longest_first
+from nngrade.kernel import GradingExecute
 from nngrade.selftest import Alternative, Mutant, Outcome, Report, _Plan, load_catalogue
 from nngrade.validate import parse_validate_output
 
@@ -156,6 +158,78 @@ def test_course_discovery_and_timeout(tmp_path):
     notebook.metadata["nncourse"]["timeout"] = 900
     notebooks.write(notebook, course.notebook("source", "pilot"))
     assert course.timeout("pilot") == 900 and course.config("pilot").Execute.timeout == 900
+    notebook.cells[0].metadata["nncourse"] = {"timeout": 1200}
+    notebooks.write(notebook, course.notebook("source", "pilot"))
+    limits = course.cell_limits("pilot")
+    assert (limits.default, limits.largest) == (900, 1200) and course.timeout("pilot") == 900
+
+
+# --- per-cell time limits: the source notebook's, whatever the submission says ---------------------
+
+
+def limited(cell, seconds):
+    cell.metadata["nncourse"] = {"timeout": seconds}
+    return cell
+
+
+def limits_source():
+    """A source notebook: default 100 s, a given training cell asking for 300 s, a test cell for 200 s."""
+    source = new_notebook(cells=[limited(new_code_cell("train()"), 300),
+                                 limited(graded(new_code_cell("check()"), "test_a", grade=True, points=1,
+                                                solution=False, locked=True), 200),
+                                 graded(new_code_cell("def a(): ..."), "a", grade=False, solution=True, locked=False)])
+    source.metadata["nncourse"] = {"timeout": 100}
+    return source
+
+
+def test_cell_limits_come_from_the_source_and_cap_what_the_submission_asks():
+    limits = notebooks.CellLimits.of_source(limits_source(), 60)
+    assert (limits.default, limits.largest) == (100, 300)
+    test_cell, solution_cell = limits_source().cells[1:]
+    assert limits.of(limited(test_cell, 5000)) == 200  # a cell of the source: the source's limit
+    assert limits.of(limited(solution_cell, 5000)) == 100  # the source's default, not the submission's 5000
+    assert limits.of(new_code_cell("train()")) == 100  # lost its metadata: the default
+    assert [limits.of(limited(new_code_cell("x"), asked)) for asked in (250, 10_000, 0.2)] == [250, 300, 1]
+    for nonsense in ("600", True, -5, float("nan"), float("inf"), None, [600]):
+        assert limits.of(limited(new_code_cell("x"), nonsense)) == 100
+    weird = new_code_cell("x")
+    weird.metadata["nncourse"] = "timeout=600"
+    assert limits.of(weird) == 100
+    without_default = limits_source()
+    del without_default.metadata["nncourse"]
+    assert notebooks.CellLimits.of_source(without_default, 60).default == 60
+    assert notebooks.notebook_timeout(without_default, 60) == 60 and notebooks.notebook_timeout(limits_source(), 60) == 100
+
+
+def test_the_grader_ignores_a_timeout_func_reading_the_submissions_metadata():
+    execute = GradingExecute(timeout=60, submission_timeout=0, timeout_func=lambda cell: 10_000)
+    assert execute._get_timeout(None) == 60
+    execute._limits = notebooks.CellLimits.of_source(limits_source(), 60)
+    test_cell = limited(limits_source().cells[1], 10_000)
+    assert execute._get_timeout(test_cell) == 200
+    assert execute._get_timeout(limited(new_code_cell("x"), 10_000)) == 300
+
+
+def test_grading_runs_each_cell_under_the_sources_limit():
+    # Source: default 1 s, the given cell "slow" 4 s. The submission asks 1000 s for every cell.
+    source = new_notebook(cells=[limited(new_code_cell("import time\ntime.sleep(2)\nslept = True"), 4),
+                                 graded(new_code_cell("print('checked')\ntime.sleep(30)"), "test_a", grade=True,
+                                        points=1, solution=False, locked=True)])
+    source.metadata["nncourse"] = {"timeout": 1}
+    submission = nbformat.from_dict(source)
+    submission.cells.insert(1, new_code_cell("time.sleep(30)"))  # a cell the student added
+    for cell in submission.cells:
+        limited(cell, 1000)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "source.ipynb"
+        nbformat.write(source, str(path))
+        executed, _ = GradingExecute(timeout=60, source_notebook=str(path)).preprocess(
+            submission, {"metadata": {"path": folder}})
+    slow, added, test = (cell.outputs for cell in executed.cells)
+    assert slow == []  # 2 s: within its own 4 s, over the default
+    assert [output.get("ename") for output in added] == ["KeyboardInterrupt", "CellTimeoutError"]  # capped: 4 s
+    assert [output.get("ename") for output in test] == ["CellTimeoutError"]
+    assert "did not finish in 1 s" in test[0].evalue
 
 
 def test_parallel_grading_hands_out_the_longest_assignments_first():

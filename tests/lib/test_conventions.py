@@ -177,3 +177,18 @@ def test_batch_delta_rule_is_gradient_descent_on_half_squared_error(reduction):
     w_t, b_t = _torch_half_squared_error_descent(X, y, lr, [slice(None)] * N_STEPS, reduction)
     np.testing.assert_allclose(w, w_t, rtol=RTOL, atol=ATOL)
     assert b == pytest.approx(b_t, rel=RTOL, abs=ATOL)
+
+
+def test_dropout_contract_of_the_student_page_p_is_the_drop_probability_like_torch():
+    # p = probability of dropping, inverted scaling 1/(1 − p): the kept fraction and the mean match torch's nn.Dropout.
+    # That p = 0 and evaluation mode draw nothing: test_layers.py::test_dropout_eval_and_p0_are_identity_and_draw_nothing.
+    from nnref.layers import dropout_forward
+
+    torch.manual_seed(8)
+    x, p = np.ones((400, 500)), 0.3
+    out, _ = dropout_forward(x, p, train=True, rng=np.random.default_rng(8))
+    torch_out = torch.nn.Dropout(p)(torch.ones(400, 500, dtype=torch.float64)).numpy()
+    for values in (out, torch_out):
+        assert set(np.unique(values)) <= {0.0, 1 / (1 - p)}
+        assert abs(np.mean(values != 0) - (1 - p)) < 0.01
+        assert abs(values.mean() - 1.0) < 0.015

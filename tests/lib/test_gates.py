@@ -71,3 +71,60 @@ def test_bad_gate_input_is_named():
         AddGate().forward(1.0, float("nan"))
     with pytest.raises(TypeError, match="x must be a numeric array, got str"):
         MultiplyGate().forward("2", 3.0)
+
+
+# --- the gradient check of assignment 04 ------------------------------------------------------------
+
+from nnref.gates import numerical_gradient, relative_error  # noqa: E402
+
+SMOOTH = [
+    (lambda x: np.sum(np.sin(x) * x ** 2), lambda t: (torch.sin(t) * t ** 2).sum()),
+    (lambda x: np.log(np.sum(np.exp(x))), lambda t: torch.logsumexp(t.reshape(-1), 0)),
+    (lambda x: float(np.prod(np.tanh(x) + 2.0)), lambda t: (torch.tanh(t) + 2.0).prod()),
+]
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 1, 3)])
+@pytest.mark.parametrize("functions", SMOOTH)
+def test_numerical_gradient_matches_torch_autograd(shape, functions):
+    f, f_torch = functions
+    x = np.random.default_rng(1).normal(size=shape)
+    x_tensor = torch.tensor(x, requires_grad=True)
+    f_torch(x_tensor).backward()
+    x_before = x.copy()
+    np.testing.assert_allclose(numerical_gradient(f, x), x_tensor.grad.numpy(), rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_numerical_gradient_is_centred_with_the_given_step():
+    # f = x³: the centred difference is 3x² + h², a forward difference 3x² + 3xh + h²
+    grad = numerical_gradient(lambda x: float(np.sum(x ** 3)), np.array([2.0]), h=0.1)
+    np.testing.assert_allclose(grad, [12.0 + 0.01], rtol=1e-12)
+
+
+def test_numerical_gradient_of_integers_is_float():
+    grad = numerical_gradient(lambda x: float(np.sum(x ** 2)), np.arange(3))
+    assert grad.dtype == np.float64
+    np.testing.assert_allclose(grad, [0.0, 2.0, 4.0], atol=1e-8)
+
+
+def test_numerical_gradient_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="callable"):
+        numerical_gradient(3.0, np.zeros(2))
+    with pytest.raises(ValueError, match="h must be a positive"):
+        numerical_gradient(np.sum, np.zeros(2), h=0.0)
+
+
+def test_relative_error_definition_and_floor():
+    assert relative_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+    assert relative_error(np.array([2.0, 1e-12]), np.array([1.0, 0.0])) == pytest.approx(max(1 / 3, 1e-12 / 1e-8))
+    assert relative_error(np.zeros((0, 2)), np.zeros((0, 2))) == 0.0
+    with pytest.raises(ValueError, match="shape"):
+        relative_error(np.zeros(2), np.zeros(3))
+
+
+def test_relative_error_agrees_with_the_toolkit():
+    from nnkit.gradcheck import relative_error as toolkit_relative_error
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    assert relative_error(a, b) == toolkit_relative_error(a, b)

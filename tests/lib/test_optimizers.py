@@ -371,3 +371,70 @@ def test_params_must_be_float_arrays_in_a_list():
 def test_bad_hyperparameters_raise(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls([np.zeros(2)], **kwargs)
+
+
+# --- the Parameter form: zero_grad(), gradients accumulated into p.grad, step() (assignment 05) -------
+
+
+@pytest.mark.parametrize("cls, kwargs", [
+    (opt.SGD, {"lr": 0.05}),
+    (opt.SGD, {"lr": 0.05, "momentum": 0.9}),
+    (opt.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    (opt.Adam, {"lr": 0.1, "betas": (0.8, 0.99)}),
+    (opt.RMSprop, {"lr": 0.01, "alpha": 0.9}),
+])
+def test_parameter_objects_follow_torch_with_zero_grad_and_accumulated_gradients(cls, kwargs):
+    start, grads = make_problem(seed=3, n_steps=12)
+    params = [opt.Parameter(p) for p in start]
+    optimizer = cls(params, **kwargs)
+    tensors = [torch.tensor(p, requires_grad=True) for p in start]
+    torch_optimizer = TORCH[cls](tensors, **kwargs)
+    for step_grads in grads:
+        optimizer.zero_grad()
+        torch_optimizer.zero_grad()
+        for p, tensor, g in zip(params, tensors, step_grads):
+            assert np.all(p.grad == 0)
+            for half in (0.25 * g, 0.75 * g):  # two backward passes add up, as torch's .grad does
+                p.grad += half
+                (tensor * torch.from_numpy(np.asarray(half))).sum().backward()
+        optimizer.step()
+        torch_optimizer.step()
+        for p, tensor in zip(params, tensors):
+            np.testing.assert_allclose(p.value, tensor.detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_parameter_copies_its_value_and_starts_with_a_zero_grad():
+    value = np.arange(6).reshape(2, 3)
+    p = opt.Parameter(value)
+    assert p.value.dtype == np.float64 and p.grad.shape == (2, 3) and not p.grad.any()
+    p.value += 1
+    assert value[0, 0] == 0
+
+
+def test_parameter_form_and_array_form_are_not_mixed():
+    p = opt.Parameter(np.zeros(3))
+    with pytest.raises(TypeError, match="not a mix"):
+        opt.SGD([p, np.zeros(2)], lr=0.1)
+    with pytest.raises(TypeError, match=r"call step\(\)"):
+        opt.SGD([p], lr=0.1).step([np.zeros(3)])
+    with pytest.raises(TypeError, match=r"step\(grads\)"):
+        opt.SGD([np.zeros(3)], lr=0.1).step()
+    with pytest.raises(TypeError, match="zero_grad"):
+        opt.SGD([np.zeros(3)], lr=0.1).zero_grad()
+
+
+def test_state_dict_is_a_copy_with_torch_names():
+    params = [np.ones(3)]
+    optimizer = opt.Adam(params, lr=0.1)
+    optimizer.step([np.full(3, 0.5)])
+    saved = optimizer.state_dict()
+    torch_param = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    torch_optimizer = torch.optim.Adam([torch_param], lr=0.1)
+    torch_param.grad = torch.full((3,), 0.5, dtype=torch.float64)
+    torch_optimizer.step()
+    torch_state = torch_optimizer.state_dict()["state"][0]
+    assert set(saved["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    np.testing.assert_allclose(saved["state"][0]["exp_avg"], torch_state["exp_avg"].numpy())
+    assert saved["hyperparameters"]["lr"] == 0.1
+    optimizer.step([np.full(3, 0.5)])
+    assert saved["state"][0]["step"] == 1  # a copy: later steps do not change it

@@ -98,11 +98,13 @@ def test_init_mlp_params_is_he_initialisation():
 
 
 def _torch_replay(params, X, y, *, lr, lr_decay, epochs, batch_size, seed):
-    """torch.optim.Adam on the mini-batches that rng.permutation(N) gives each epoch (no dropout)."""
+    """torch.optim.Adam on the mini-batches that rng.permutation(N) gives each epoch (no dropout).
+
+    Returns the trained parameters, the per-epoch mean losses and the loss of every mini-batch."""
     tensors = [torch.tensor(p, requires_grad=True) for p in params]
     optimizer = torch.optim.Adam(tensors, lr=lr)
     rng = np.random.default_rng(seed)
-    epoch_losses = []
+    epoch_losses, batch_losses = [], []
     for epoch in range(epochs):
         for group in optimizer.param_groups:
             group["lr"] = lr * lr_decay**epoch
@@ -119,9 +121,10 @@ def _torch_replay(params, X, y, *, lr, lr_decay, epochs, batch_size, seed):
             loss = F.cross_entropy(h, torch.from_numpy(y[batch]))
             loss.backward()
             optimizer.step()
+            batch_losses.append(loss.item())
             total += loss.item() * len(batch)
         epoch_losses.append(total / len(X))
-    return [t.detach().numpy() for t in tensors], epoch_losses
+    return [t.detach().numpy() for t in tensors], epoch_losses, batch_losses
 
 
 def test_train_mlp_equals_torch_adam_on_the_same_batches():
@@ -129,11 +132,13 @@ def test_train_mlp_equals_torch_adam_on_the_same_batches():
     copies = [p.copy() for p in params]
     settings = dict(lr=0.02, lr_decay=0.8, epochs=4, batch_size=8)
     trained, history = recipes.train_mlp(params, X, y, rng=np.random.default_rng(3), **settings)
-    expected, epoch_losses = _torch_replay(params, X, y, seed=3, **settings)
+    expected, epoch_losses, batch_losses = _torch_replay(params, X, y, seed=3, **settings)
     for got, want in zip(trained, expected):
         assert_close(got, want, rtol=1e-9, atol=1e-12, what="trained parameter")
     assert_close(history["train_loss"], epoch_losses, rtol=1e-9, what="train_loss")
-    assert history["stopped_by_budget"] is False and set(history) == {"train_loss", "stopped_by_budget"}
+    assert len(history["batch_loss"]) == 4 * 6  # 45 samples in batches of 8: 6 steps per epoch
+    assert_close(history["batch_loss"], batch_losses, rtol=1e-9, what="batch_loss")
+    assert history["stopped_by_budget"] is False and set(history) == {"train_loss", "batch_loss", "stopped_by_budget"}
     for p, c in zip(params, copies):
         np.testing.assert_array_equal(p, c)
 
@@ -190,6 +195,10 @@ def test_train_torch_model_with_zero_learning_rate_reports_the_initial_loss():
     initial_loss = nn.CrossEntropyLoss()(net(torch.from_numpy(X)), torch.from_numpy(y)).item()
     assert history["train_loss"] == pytest.approx([initial_loss] * 2)
     assert history["val_loss"] == pytest.approx([initial_loss] * 2)
+    # The batches of an epoch partition the data: their size-weighted mean is the epoch's loss.
+    sizes = [7, 7, 7, 7, 2] * 2
+    assert len(history["batch_loss"]) == len(sizes)
+    assert np.average(history["batch_loss"][:5], weights=sizes[:5]) == pytest.approx(initial_loss)
     assert not net.training
 
 

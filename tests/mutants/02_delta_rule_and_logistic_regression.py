@@ -422,6 +422,18 @@ def gradient_ascent(ll_and_grad, params, X, y, *, lr, epochs, batch_size=None, r
 _GRADIENT_ASCENT = [
     Mutant(
         cell="gradient_ascent",
+        description="the toolkit's minibatches with shuffle=False: every epoch visits the samples in order",
+        source=_ASCENT_HEAD + """
+    for _ in range(epochs):
+        for X_batch, y_batch in minibatches(X, y, batch_size, rng=rng, shuffle=False):
+            _, *grads = ll_and_grad(*params, X_batch, y_batch)
+            params = [p + lr * g for p, g in zip(params, grads)]
+        history.append(ll_and_grad(*params, X, y)[0])
+    return params, np.array(history)
+""",
+    ),
+    Mutant(
+        cell="gradient_ascent",
         description="never shuffles: batches in the original order",
         source=_ASCENT_HEAD + """
     for _ in range(epochs):
@@ -515,6 +527,20 @@ def gradient_ascent(ll_and_grad, params, X, y, *, lr, epochs, batch_size=None, r
 ]
 
 _GRADIENT_ASCENT_ALTERNATIVES = [
+    Alternative(
+        cell="gradient_ascent",
+        description="the batching written out: one rng.permutation(N) per epoch, consecutive slices",
+        source=_ASCENT_HEAD + """
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            _, *grads = ll_and_grad(*params, X[batch], y[batch])
+            params = [p + lr * g for p, g in zip(params, grads)]
+        history.append(ll_and_grad(*params, X, y)[0])
+    return params, np.array(history)
+""",
+    ),
     Alternative(
         cell="gradient_ascent",
         description="while loop over batch starts, ceil(N / batch_size) batches, tuple unpacking",

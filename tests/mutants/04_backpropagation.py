@@ -2,8 +2,8 @@
 
 Each ``Mutant`` replaces one solution cell of ``source/04_backpropagation/04_backpropagation.ipynb`` and
 must lose the points of that function's test cell only; each ``Alternative`` is a different correct
-solution and must keep full marks. The notebook's given code (``AddGate``, ``sigmoid``,
-``sigmoid_forward``, ``relu_forward``) is available to every cell.
+solution and must keep full marks. The notebook's given code (``AddGate``, ``sigmoid`` from
+``nnkit.numerics``, ``sigmoid_forward``, ``relu_forward``) is available to every cell.
 """
 
 from nngrade.selftest import Alternative, Mutant
@@ -25,6 +25,30 @@ class MultiplyGate:
 
     def backward(self, dz):
         return self.y * dz, self.x * dz
+"""
+
+NUMERICAL_GRADIENT = """
+def numerical_gradient(f, x, h=1e-5):
+    point = np.array(x, dtype=float)
+    grad = np.zeros_like(point)
+    for index in np.ndindex(point.shape):
+        original = point[index]
+        point[index] = original + h
+        f_plus = f(point)
+        point[index] = original - h
+        f_minus = f(point)
+        point[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+"""
+
+RELATIVE_ERROR = """
+def relative_error(analytic, numerical):
+    analytic, numerical = np.asarray(analytic, dtype=float), np.asarray(numerical, dtype=float)
+    if analytic.size == 0:
+        return 0.0
+    scale = np.maximum(np.abs(analytic) + np.abs(numerical), 1e-8)
+    return float(np.max(np.abs(analytic - numerical) / scale))
 """
 
 NEURON_STEP = """
@@ -55,7 +79,13 @@ def sigmoid_backward(dout, cache):
     return dout * (out - out * out)
 """
 
-RELU_BACKWARD = """
+RELU_FORWARD = """
+def relu_forward(x):
+    x = np.asarray(x, dtype=float)
+    return np.maximum(x, 0.0), x
+"""
+
+RELU_BACKWARD = RELU_FORWARD + """
 def relu_backward(dout, cache):
     x = cache
     return dout * (x > 0)
@@ -109,6 +139,41 @@ def backprop(X, Y, weights, biases):
 """
 
 MUTANTS = [
+    # --- numerical_gradient --------------------------------------------------------------------------
+    Mutant(cell="numerical_gradient", description="forward difference (f(x + h) - f(x)) / h",
+           source=_variant(_variant(NUMERICAL_GRADIENT, "point[index] = original - h\n", ""),
+                           "(f_plus - f_minus) / (2 * h)", "(f_plus - f_minus) / h")),
+    Mutant(cell="numerical_gradient", description="centred difference divided by h instead of 2h",
+           source=_variant(NUMERICAL_GRADIENT, "(f_plus - f_minus) / (2 * h)", "(f_plus - f_minus) / h")),
+    Mutant(cell="numerical_gradient", description="perturbs the caller's x in place and never restores it",
+           source=_variant(_variant(NUMERICAL_GRADIENT, "point = np.array(x, dtype=float)", "point = x"),
+                           "        point[index] = original\n", "")),
+    Mutant(cell="numerical_gradient", description="ignores h: a fixed step of 1e-5",
+           source=_variant(NUMERICAL_GRADIENT, "    point = np.array(x, dtype=float)\n",
+                           "    h = 1e-5\n    point = np.array(x, dtype=float)\n")),
+    Mutant(cell="numerical_gradient", description="perturbs every entry at once (a directional derivative)",
+           source="""
+def numerical_gradient(f, x, h=1e-5):
+    point = np.array(x, dtype=float)
+    slope = (f(point + h) - f(point - h)) / (2 * h)
+    return np.full_like(point, slope)
+"""),
+    Mutant(cell="numerical_gradient", description="an integer x is perturbed in an integer copy (the step is lost)",
+           source=_variant(NUMERICAL_GRADIENT, "point = np.array(x, dtype=float)", "point = np.array(x)")),
+    # --- relative_error ------------------------------------------------------------------------------
+    Mutant(cell="relative_error", description="no floor: 0/0 gives nan where both gradients are 0",
+           source=_variant(RELATIVE_ERROR, "np.maximum(np.abs(analytic) + np.abs(numerical), 1e-8)",
+                           "np.abs(analytic) + np.abs(numerical)")),
+    Mutant(cell="relative_error", description="the mean of the entrywise errors instead of the largest",
+           source=_variant(RELATIVE_ERROR, "np.max(np.abs", "np.mean(np.abs")),
+    Mutant(cell="relative_error", description="the absolute error, not divided by the size",
+           source=_variant(RELATIVE_ERROR, "np.abs(analytic - numerical) / scale", "np.abs(analytic - numerical)")),
+    Mutant(cell="relative_error", description="relative to the numerical gradient only",
+           source=_variant(RELATIVE_ERROR, "np.maximum(np.abs(analytic) + np.abs(numerical), 1e-8)",
+                           "np.maximum(np.abs(numerical), 1e-8)")),
+    Mutant(cell="relative_error", description="norms instead of entries: |a - n| / (|a| + |n|) as whole vectors",
+           source=_variant(RELATIVE_ERROR, "    scale = np.maximum(np.abs(analytic) + np.abs(numerical), 1e-8)\n    return float(np.max(np.abs(analytic - numerical) / scale))",
+                           "    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numerical), 1e-8)\n    return float(np.linalg.norm(analytic - numerical) / scale)")),
     # --- MultiplyGate ---------------------------------------------------------------------------------
     Mutant(
         cell="MultiplyGate",
@@ -233,6 +298,16 @@ MUTANTS = [
         description="returns the mask only, forgetting dout",
         source=_variant(RELU_BACKWARD, "return dout * (x > 0)", "return (x > 0).astype(float)"),
     ),
+    Mutant(
+        cell="relu_backward",
+        description="relu_forward caches its output instead of its input",
+        source=_variant(RELU_BACKWARD, "return np.maximum(x, 0.0), x", "return np.maximum(x, 0.0), np.maximum(x, 0.0)"),
+    ),
+    Mutant(
+        cell="relu_backward",
+        description="relu_forward keeps the negative inputs: abs(x)",
+        source=_variant(RELU_BACKWARD, "return np.maximum(x, 0.0), x", "return np.abs(x), x"),
+    ),
     # --- two_layer_net --------------------------------------------------------------------------------
     Mutant(
         cell="two_layer_net",
@@ -324,6 +399,30 @@ MUTANTS = [
 ]
 
 ALTERNATIVES = [
+    Alternative(cell="numerical_gradient", description="flat view of a float copy, the sum of two evaluations",
+                source="""
+def numerical_gradient(f, x, h=1e-5):
+    point = np.asarray(x, dtype=np.float64).copy()
+    flat = point.reshape(-1)
+    grad = np.empty(flat.size)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + h
+        upper = float(f(point))
+        flat[i] = saved - h
+        lower = float(f(point))
+        flat[i] = saved
+        grad[i] = (upper - lower) / (2.0 * h)
+    return grad.reshape(point.shape)
+"""),
+    Alternative(cell="relative_error", description="a loop over the flattened entries",
+                source="""
+def relative_error(analytic, numerical):
+    worst = 0.0
+    for a, n in zip(np.ravel(analytic), np.ravel(numerical)):
+        worst = max(worst, abs(a - n) / max(abs(a) + abs(n), 1e-8))
+    return float(worst)
+"""),
     Alternative(
         cell="MultiplyGate",
         description="keeps a cache tuple and uses np.multiply",
@@ -413,7 +512,7 @@ def sigmoid_backward(dout, cache):
     Alternative(
         cell="relu_backward",
         description="np.where on a copy",
-        source="""
+        source=RELU_FORWARD + """
 def relu_backward(dout, cache):
     return np.where(cache > 0, dout, 0.0)
 """,
@@ -421,7 +520,7 @@ def relu_backward(dout, cache):
     Alternative(
         cell="relu_backward",
         description="zeroes a copy of dout where x <= 0",
-        source="""
+        source=RELU_FORWARD + """
 def relu_backward(dout, cache):
     dx = np.array(dout, dtype=float)
     dx[cache <= 0] = 0.0

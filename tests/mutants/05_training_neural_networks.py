@@ -33,40 +33,6 @@ def leaky_relu_grad(x, negative_slope=0.01):
     return np.where(x > 0, 1.0, negative_slope)
 """
 
-MOMENTUM = """
-def momentum_step(w, dw, delta_prev, *, lr, momentum):
-    delta = -lr * dw + momentum * delta_prev
-    return w + delta, delta
-"""
-
-NESTEROV = """
-def nesterov_step(theta, velocity, grad_fn, *, lr, momentum):
-    look_ahead = theta - momentum * velocity
-    velocity = momentum * velocity + lr * grad_fn(look_ahead)
-    return theta - velocity, velocity
-"""
-
-ADAGRAD = """
-def adagrad_step(w, dw, accumulator, *, lr, eps=1e-10):
-    accumulator = accumulator + dw ** 2
-    return w - lr * dw / (np.sqrt(accumulator) + eps), accumulator
-"""
-
-RMSPROP = """
-def rmsprop_step(w, dw, square_avg, *, lr, beta=0.99, eps=1e-8):
-    square_avg = beta * square_avg + (1 - beta) * dw ** 2
-    return w - lr * dw / (np.sqrt(square_avg) + eps), square_avg
-"""
-
-ADAM = """
-def adam_step(w, dw, m, s, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * dw
-    s = beta2 * s + (1 - beta2) * dw ** 2
-    m_hat = m / (1 - beta1 ** t)
-    s_hat = s / (1 - beta2 ** t)
-    return w - lr * m_hat / (np.sqrt(s_hat) + eps), m, s
-"""
-
 L2 = """
 def l2_penalty(weights, lam):
     value = lam * sum(float(np.sum(W ** 2)) for W in weights)
@@ -75,10 +41,54 @@ def l2_penalty(weights, lam):
 
 DROPOUT = """
 def dropout(x, p, *, train=True, rng=None):
-    if not train:
+    if not train or p == 0:
         return x.copy()
     keep = rng.random(x.shape) >= p
     return x * keep / (1 - p)
+"""
+
+SGD = """
+class SGD:
+    def __init__(self, params, lr, momentum=0.0, nesterov=False):
+        self.params = list(params)
+        self.lr, self.momentum, self.nesterov = lr, momentum, nesterov
+        self.velocities = [np.zeros_like(p.value) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad[...] = 0.0
+
+    def step(self):
+        for p, velocity in zip(self.params, self.velocities):
+            velocity *= self.momentum
+            velocity += p.grad
+            direction = p.grad + self.momentum * velocity if self.nesterov else velocity
+            p.value -= self.lr * direction
+"""
+
+ADAM = """
+class Adam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.t = 0
+        self.first_moments = [np.zeros_like(p.value) for p in self.params]
+        self.second_moments = [np.zeros_like(p.value) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad[...] = 0.0
+
+    def step(self):
+        self.t += 1
+        for p, m, s in zip(self.params, self.first_moments, self.second_moments):
+            m *= self.beta1
+            m += (1 - self.beta1) * p.grad
+            s *= self.beta2
+            s += (1 - self.beta2) * p.grad ** 2
+            m_hat = m / (1 - self.beta1 ** self.t)
+            s_hat = s / (1 - self.beta2 ** self.t)
+            p.value -= self.lr * m_hat / (np.sqrt(s_hat) + self.eps)
 """
 
 MUTANTS = [
@@ -116,60 +126,57 @@ MUTANTS = [
            source=_variant(LEAKY, "np.where(x > 0, 1.0, negative_slope)", "np.where(x > 0, x, negative_slope * x)")),
     Mutant(cell="leaky_relu_grad", description="the lecture's 'ReLU' = sign(x)' read literally, with the slope",
            source=_variant(LEAKY, "np.where(x > 0, 1.0, negative_slope)", "np.where(x > 0, 1.0, -negative_slope)")),
-    # --- momentum_step -------------------------------------------------------------------------------
-    Mutant(cell="momentum_step", description="steps up the gradient: +lr * dw",
-           source=_variant(MOMENTUM, "-lr * dw + momentum * delta_prev", "lr * dw + momentum * delta_prev")),
-    Mutant(cell="momentum_step", description="torch's buffer v = m v + g mixed into deck 000's delta",
-           source=_variant(MOMENTUM, "delta = -lr * dw + momentum * delta_prev\n    return w + delta, delta",
-                           "delta = momentum * delta_prev + dw\n    return w - lr * delta, delta")),
-    Mutant(cell="momentum_step", description="updates W with the previous step instead of the new one",
-           source=_variant(MOMENTUM, "return w + delta, delta", "return w + delta_prev, delta")),
-    Mutant(cell="momentum_step", description="updates w in place (the caller's array changes)",
-           source=_variant(MOMENTUM, "return w + delta, delta", "w += delta\n    return w, delta")),
-    # --- nesterov_step -------------------------------------------------------------------------------
-    Mutant(cell="nesterov_step", description="plain momentum: gradient at theta, not at the look-ahead point",
-           source=_variant(NESTEROV, "grad_fn(look_ahead)", "grad_fn(theta)")),
-    Mutant(cell="nesterov_step", description="look-ahead in the wrong direction: theta + mu v",
-           source=_variant(NESTEROV, "theta - momentum * velocity", "theta + momentum * velocity")),
-    Mutant(cell="nesterov_step", description="the slide's velocity without the momentum factor: v + eps grad",
-           source=_variant(NESTEROV, "velocity = momentum * velocity + lr", "velocity = velocity + lr")),
-    Mutant(cell="nesterov_step", description="the slide's jump theta - mu v (mu also as the step size)",
-           source=_variant(NESTEROV, "return theta - velocity, velocity", "return theta - momentum * velocity, velocity")),
-    # --- adagrad_step --------------------------------------------------------------------------------
-    Mutant(cell="adagrad_step", description="no accumulation: only the current g^2",
-           source=_variant(ADAGRAD, "accumulator = accumulator + dw ** 2", "accumulator = dw ** 2")),
-    Mutant(cell="adagrad_step", description="eps inside the square root",
-           source=_variant(ADAGRAD, "(np.sqrt(accumulator) + eps)", "np.sqrt(accumulator + eps)")),
-    Mutant(cell="adagrad_step", description="divides by the accumulator without the square root",
-           source=_variant(ADAGRAD, "(np.sqrt(accumulator) + eps)", "(accumulator + eps)")),
-    Mutant(cell="adagrad_step", description="steps with the old accumulator, updates it afterwards",
-           source=_variant(ADAGRAD, """    accumulator = accumulator + dw ** 2
-    return w - lr * dw / (np.sqrt(accumulator) + eps), accumulator""",
-                           """    w_next = w - lr * dw / (np.sqrt(accumulator) + eps)
-    return w_next, accumulator + dw ** 2""")),
-    # --- rmsprop_step --------------------------------------------------------------------------------
-    Mutant(cell="rmsprop_step", description="beta and 1 - beta swapped",
-           source=_variant(RMSPROP, "beta * square_avg + (1 - beta) * dw ** 2", "(1 - beta) * square_avg + beta * dw ** 2")),
-    Mutant(cell="rmsprop_step", description="eps inside the square root",
-           source=_variant(RMSPROP, "(np.sqrt(square_avg) + eps)", "np.sqrt(square_avg + eps)")),
-    Mutant(cell="rmsprop_step", description="running average without the factor (1 - beta)",
-           source=_variant(RMSPROP, "(1 - beta) * dw ** 2", "dw ** 2")),
-    Mutant(cell="rmsprop_step", description="AdaGrad's sum: the old average is not decayed",
-           source=_variant(RMSPROP, "beta * square_avg + (1 - beta)", "square_avg + (1 - beta)")),
-    # --- adam_step -----------------------------------------------------------------------------------
-    Mutant(cell="adam_step", description="bias correction off by one: t counted from 0 (t + 1)",
-           source=_variant(_variant(ADAM, "beta1 ** t", "beta1 ** (t + 1)"), "beta2 ** t", "beta2 ** (t + 1)")),
-    Mutant(cell="adam_step", description="no bias correction",
-           source=_variant(_variant(ADAM, "m / (1 - beta1 ** t)", "m"), "s / (1 - beta2 ** t)", "s")),
-    Mutant(cell="adam_step", description="stores the bias-corrected moments",
-           source=_variant(ADAM, "return w - lr * m_hat / (np.sqrt(s_hat) + eps), m, s",
-                           "return w - lr * m_hat / (np.sqrt(s_hat) + eps), m_hat, s_hat")),
-    Mutant(cell="adam_step", description="eps inside the square root",
-           source=_variant(ADAM, "(np.sqrt(s_hat) + eps)", "np.sqrt(s_hat + eps)")),
-    Mutant(cell="adam_step", description="the slide's stray trailing g: step multiplied by the gradient",
-           source=_variant(ADAM, "lr * m_hat / (np.sqrt(s_hat) + eps), m, s", "lr * m_hat / (np.sqrt(s_hat) + eps) * dw, m, s")),
-    Mutant(cell="adam_step", description="|g| instead of g^2 in the second moment",
-           source=_variant(ADAM, "(1 - beta2) * dw ** 2", "(1 - beta2) * np.abs(dw)")),
+    # --- SGD ---------------------------------------------------------------------------------------
+    Mutant(cell="SGD", description="steps with the previous velocity, updates it afterwards",
+           source=_variant(SGD, """            velocity *= self.momentum
+            velocity += p.grad
+            direction = p.grad + self.momentum * velocity if self.nesterov else velocity
+            p.value -= self.lr * direction""", """            direction = p.grad + self.momentum * velocity
+            p.value -= self.lr * direction
+            velocity *= self.momentum
+            velocity += p.grad""")),
+    Mutant(cell="SGD", description="Nesterov ignored: plain momentum always",
+           source=_variant(SGD, "p.grad + self.momentum * velocity if self.nesterov else velocity", "velocity")),
+    Mutant(cell="SGD", description="dampened velocity: v = μ v + (1 − μ) g",
+           source=_variant(SGD, "velocity += p.grad", "velocity += (1 - self.momentum) * p.grad")),
+    Mutant(cell="SGD", description="zero_grad does nothing: gradients pile up over the steps",
+           source=_variant(SGD, "            p.grad[...] = 0.0", "            pass")),
+    Mutant(cell="SGD", description="one velocity shared by all parameters (only works for one parameter)",
+           source=_variant(_variant(SGD, "self.velocities = [np.zeros_like(p.value) for p in self.params]",
+                                    "self.velocity = 0.0"),
+                           """        for p, velocity in zip(self.params, self.velocities):
+            velocity *= self.momentum
+            velocity += p.grad
+            direction""", """        for p in self.params:
+            self.velocity = self.momentum * self.velocity + p.grad
+            velocity = self.velocity
+            direction""")),
+    Mutant(cell="SGD", description="Nesterov look-ahead with the old velocity: g + μ v_{t-1}",
+           source=_variant(SGD, """            velocity *= self.momentum
+            velocity += p.grad
+            direction = p.grad + self.momentum * velocity if self.nesterov else velocity""",
+                           """            direction = p.grad + self.momentum * velocity if self.nesterov else None
+            velocity *= self.momentum
+            velocity += p.grad
+            direction = velocity if direction is None else direction""")),
+    # --- Adam ----------------------------------------------------------------------------------------
+    Mutant(cell="Adam", description="bias correction counted from t = 0 (t + 1 one step late)",
+           source=_variant(_variant(ADAM, "1 - self.beta1 ** self.t", "1 - self.beta1 ** (self.t + 1)"),
+                           "1 - self.beta2 ** self.t", "1 - self.beta2 ** (self.t + 1)")),
+    Mutant(cell="Adam", description="no bias correction",
+           source=_variant(_variant(ADAM, "m / (1 - self.beta1 ** self.t)", "m"), "s / (1 - self.beta2 ** self.t)", "s")),
+    Mutant(cell="Adam", description="stores the bias-corrected moments (m ← m̂)",
+           source=_variant(ADAM, "            m_hat = m / (1 - self.beta1 ** self.t)\n",
+                           "            m /= 1 - self.beta1 ** self.t\n            m_hat = m\n")),
+    Mutant(cell="Adam", description="eps inside the square root",
+           source=_variant(ADAM, "(np.sqrt(s_hat) + self.eps)", "np.sqrt(s_hat + self.eps)")),
+    Mutant(cell="Adam", description="the slide's stray trailing g: step multiplied by the gradient",
+           source=_variant(ADAM, "m_hat / (np.sqrt(s_hat) + self.eps)", "m_hat / (np.sqrt(s_hat) + self.eps) * p.grad")),
+    Mutant(cell="Adam", description="one step counter per parameter: t advances once per parameter per step",
+           source=_variant(_variant(ADAM, "        self.t += 1\n", ""), "            m *= self.beta1\n",
+                           "            self.t += 1\n            m *= self.beta1\n")),
+    Mutant(cell="Adam", description="zero_grad forgotten",
+           source=_variant(ADAM, "            p.grad[...] = 0.0", "            pass")),
     # --- l2_penalty ----------------------------------------------------------------------------------
     Mutant(cell="l2_penalty", description="gradient lam W (the 1/2 lam ||W||^2 convention)",
            source=_variant(L2, "[2 * lam * W for W in weights]", "[lam * W for W in weights]")),
@@ -190,7 +197,12 @@ def l2_penalty(weights, lam):
     Mutant(cell="dropout", description="not rescaled by 1/(1 - p) (deck 004's snippet)",
            source=_variant(DROPOUT, "return x * keep / (1 - p)", "return x * keep")),
     Mutant(cell="dropout", description="still active in evaluation mode",
-           source=_variant(DROPOUT, "    if not train:\n        return x.copy()\n", "")),
+           source=_variant(DROPOUT, "if not train or p == 0:", "if p == 0:")),
+    Mutant(cell="dropout", description="draws a mask even at p = 0 (the generator moves on)",
+           source=_variant(DROPOUT, "if not train or p == 0:", "if not train:")),
+    Mutant(cell="dropout", description="evaluation mode draws a mask it then ignores",
+           source=_variant(DROPOUT, "    if not train or p == 0:\n        return x.copy()\n    keep = rng.random(x.shape) >= p\n",
+                           "    keep = rng.random(x.shape) >= p if rng is not None else None\n    if not train or p == 0:\n        return x.copy()\n")),
     Mutant(cell="dropout", description="p taken as the probability of keeping (u < p)",
            source=_variant(DROPOUT, "rng.random(x.shape) >= p", "rng.random(x.shape) < p")),
     Mutant(cell="dropout", description="old-style test-time scaling: evaluation returns x (1 - p)",
@@ -224,45 +236,6 @@ def leaky_relu_grad(x, negative_slope=0.01):
     positive = x > 0
     return positive * 1.0 + (~positive) * negative_slope
 """),
-    Alternative(cell="momentum_step", description="copy, then in-place arithmetic on the copy",
-                source="""
-def momentum_step(w, dw, delta_prev, *, lr, momentum):
-    delta = momentum * delta_prev - lr * dw
-    w_next = w.copy()
-    w_next += delta
-    return w_next, delta
-"""),
-    Alternative(cell="nesterov_step", description="torch's bookkeeping converted back to theta and v",
-                source="""
-def nesterov_step(theta, velocity, grad_fn, *, lr, momentum):
-    grad = grad_fn(theta - momentum * velocity)
-    new_velocity = momentum * velocity + lr * grad
-    theta_next = theta - momentum * velocity - lr * grad
-    return theta_next, new_velocity
-"""),
-    Alternative(cell="adagrad_step", description="np.square and an explicit copy",
-                source="""
-def adagrad_step(w, dw, accumulator, *, lr, eps=1e-10):
-    new_accumulator = accumulator.copy()
-    new_accumulator += np.square(dw)
-    step = lr * dw / (np.sqrt(new_accumulator) + eps)
-    return w - step, new_accumulator
-"""),
-    Alternative(cell="rmsprop_step", description="average written as v + (1 - beta)(g^2 - v)",
-                source="""
-def rmsprop_step(w, dw, square_avg, *, lr, beta=0.99, eps=1e-8):
-    new_avg = square_avg + (1 - beta) * (dw * dw - square_avg)
-    return w - lr * dw / (np.sqrt(new_avg) + eps), new_avg
-"""),
-    Alternative(cell="adam_step", description="Kingma and Ba's efficient form with a corrected step size and eps",
-                source="""
-def adam_step(w, dw, m, s, t, *, lr, beta1=0.9, beta2=0.999, eps=1e-8):
-    m_next = beta1 * m + (1 - beta1) * dw
-    s_next = beta2 * s + (1 - beta2) * dw * dw
-    correction = np.sqrt(1 - beta2 ** t)
-    step_size = lr * correction / (1 - beta1 ** t)
-    return w - step_size * m_next / (np.sqrt(s_next) + eps * correction), m_next, s_next
-"""),
     Alternative(cell="l2_penalty", description="np.vdot for the sum of squares, tuple of gradients",
                 source="""
 def l2_penalty(weights, lam):
@@ -271,12 +244,60 @@ def l2_penalty(weights, lam):
         value += lam * np.vdot(W, W)
     return value, tuple(2 * lam * W for W in weights)
 """),
-    Alternative(cell="dropout", description="np.where on the uniform draw; evaluation returns x itself",
+    Alternative(cell="dropout", description="np.where on the uniform draw; nothing drawn at p = 0 or in evaluation",
                 source="""
 def dropout(x, p, *, train=True, rng=None):
-    if train:
+    if train and p > 0:
         u = rng.random(x.shape)
         return np.where(u >= p, x / (1 - p), 0.0)
-    return x
+    return np.array(x, copy=True)
+"""),
+    Alternative(cell="SGD", description="torch's bookkeeping in a dict of buffers made at the first step",
+                source="""
+class SGD:
+    def __init__(self, params, lr, momentum=0.0, nesterov=False):
+        self.params = params
+        self.lr = lr
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.state = {}
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = np.zeros_like(p.value)
+
+    def step(self):
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if self.momentum:
+                if i in self.state:
+                    self.state[i] = self.momentum * self.state[i] + g
+                else:
+                    self.state[i] = g.copy()
+                g = g + self.momentum * self.state[i] if self.nesterov else self.state[i]
+            p.value[...] = p.value - self.lr * g
+"""),
+    Alternative(cell="Adam", description="Kingma and Ba's efficient form with a corrected step size and eps",
+                source="""
+class Adam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.lr, self.betas, self.eps = lr, betas, eps
+        self.steps = 0
+        self.moments = [(np.zeros_like(p.value), np.zeros_like(p.value)) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad.fill(0.0)
+
+    def step(self):
+        self.steps += 1
+        beta1, beta2 = self.betas
+        step_size = self.lr * np.sqrt(1 - beta2 ** self.steps) / (1 - beta1 ** self.steps)
+        eps_hat = self.eps * np.sqrt(1 - beta2 ** self.steps)
+        for p, (m, s) in zip(self.params, self.moments):
+            m[...] = beta1 * m + (1 - beta1) * p.grad
+            s[...] = beta2 * s + (1 - beta2) * np.square(p.grad)
+            p.value -= step_size * m / (np.sqrt(s) + eps_hat)
 """),
 ]

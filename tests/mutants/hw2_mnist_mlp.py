@@ -107,6 +107,13 @@ def dropout_forward(x, p, *, train=True, rng=None):
     scaled_mask = (rng.random(x.shape) < p) / (1 - p)
     return x * scaled_mask, scaled_mask
 ''' + DROPOUT_BACKWARD),
+    part_a("dropout", "draws a mask even when p = 0 (nothing to drop, but the generator moves on)", '''
+def dropout_forward(x, p, *, train=True, rng=None):
+    if not train:
+        return x.copy(), None
+    scaled_mask = (rng.random(x.shape) >= p).astype(x.dtype) / x.dtype.type(1 - p)
+    return x * scaled_mask, scaled_mask
+''' + DROPOUT_BACKWARD),
     part_a("dropout", "no 1/(1 - p) scaling of the kept units", '''
 def dropout_forward(x, p, *, train=True, rng=None):
     if not train or p == 0:
@@ -260,7 +267,7 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     params = {copy}
     first_moments = [np.zeros_like(p) for p in params]
     second_moments = [np.zeros_like(p) for p in params]
-    history = {{"train_loss": [], "stopped_by_budget": False}}
+    history = {{"train_loss": [], "batch_loss": [], "stopped_by_budget": False}}
     if X_val is not None:
         history.update(val_loss=[], val_acc=[])
     step, out_of_time = 0, False
@@ -271,6 +278,7 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
         for start in range(0, len(X), batch_size):
             batch = order[start:start + batch_size]
             loss, grads = mlp_loss(params, X[batch], y[batch], dropout=dropout, rng=rng)
+            {record_batch}
             step += 1
             for i, grad in enumerate(grads):
                 params[i], first_moments[i], second_moments[i] = adam_step(
@@ -296,8 +304,9 @@ BUDGET_CHECK = "time_budget_s is not None and time.perf_counter() - started >= t
 def train_mlp_source(copy="[p.copy() for p in params]", epoch_lr="lr * lr_decay**epoch",
                      order="rng.permutation(len(X))", step="step", budget_check=BUDGET_CHECK,
                      epochs_loop="range(epochs)", on_cap='history["stopped_by_budget"]',
-                     stop_training='history["stopped_by_budget"]'):
+                     stop_training='history["stopped_by_budget"]', record_batch='history["batch_loss"].append(loss)'):
     return TRAIN_MLP_TEMPLATE.format(copy=copy, epoch_lr=epoch_lr, order=order, step=step, budget_check=budget_check,
+                                     record_batch=record_batch,
                                      epochs_loop=epochs_loop, on_cap=on_cap, stop_training=stop_training)
 
 
@@ -316,6 +325,8 @@ MUTANTS += [
     part_a("train_mlp", "decays the learning rate already in the first epoch",
            train_mlp_source(epoch_lr="lr * lr_decay ** (epoch + 1)")),
     part_a("train_mlp", "trains the caller's parameter list (no copy)", train_mlp_source(copy="params")),
+    part_a("train_mlp", "history['batch_loss'] records the running mean of the epoch instead of each batch's loss",
+           train_mlp_source(record_batch='history["batch_loss"].append((loss_sum + loss * len(batch)) / (seen + len(batch)))')),
     # --- HelloMLPExtended ---------------------------------------------------------------------------------
     part_b("HelloMLPExtended", "no ReLU: a stack of Linear layers is one linear map", '''
 class HelloMLPExtended(nn.Module):
@@ -451,7 +462,7 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
     deadline = None if time_budget_s is None else time.perf_counter() + time_budget_s
     params = [np.array(p) for p in params]
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    history = {"train_loss": [], "val_loss": [], "val_acc": [], "stopped_by_budget": False}
+    history = {"train_loss": [], "batch_loss": [], "val_loss": [], "val_acc": [], "stopped_by_budget": False}
     t = 0
     for epoch in range(epochs):
         indices = np.arange(len(X))
@@ -465,6 +476,7 @@ def train_mlp(params, X, y, *, lr, epochs, batch_size, rng, dropout=0.0, lr_deca
                 moments[i] = (m, v)
             batch_losses.append(loss)
             batch_sizes.append(len(batch))
+            history["batch_loss"].append(loss)
             if deadline is not None and time.perf_counter() >= deadline:
                 history["stopped_by_budget"] = True
                 break
