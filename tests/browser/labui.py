@@ -14,6 +14,8 @@ from playwright.sync_api import Locator, Page, expect
 
 # A kernel that is busy with the grader, a fetch or another user's Validate answers late.
 RUN_TIMEOUT_MS = 120_000
+# A cell that was sent to the kernel shows `[*]` at once, whatever the kernel is doing.
+QUEUED_TIMEOUT_MS = 15_000
 
 
 def open_lab(context, server: LabServer, path: str = "lab") -> Page:
@@ -110,12 +112,24 @@ def replace_line(cell: Locator, old_line: str, new_text: str) -> None:
     expect(cell.locator(".cm-content")).to_contain_text(new_text)
 
 
-def run_cell(cell: Locator) -> None:
-    """Select the cell, Shift+Enter, and wait until it ran (an execution count instead of `[*]`)."""
-    cell.locator(".jp-InputPrompt").scroll_into_view_if_needed()
-    cell.locator(".jp-InputPrompt").click()
-    cell.page.keyboard.press("Shift+Enter")
-    expect(cell.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]:"), timeout=RUN_TIMEOUT_MS)
+def run_cell(cell: Locator, attempts: int = 4) -> None:
+    """Select the cell, Shift+Enter, and wait until it ran (an execution count instead of `[*]`).
+
+    Right after a notebook opens, JupyterLab can show its kernel as idle while the session is still
+    connecting; a Shift+Enter then only moves the selection and the prompt stays `[ ]`, as a student
+    would see and simply press again. So does this: until the cell is queued (`[*]`) or has run."""
+    prompt = cell.locator(".jp-InputPrompt")
+    for attempt in range(attempts):
+        prompt.scroll_into_view_if_needed()
+        prompt.click()
+        cell.page.keyboard.press("Shift+Enter")
+        try:
+            expect(prompt).to_have_text(re.compile(r"\[(\*|\d+)\]:"), timeout=QUEUED_TIMEOUT_MS)
+            break
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+    expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=RUN_TIMEOUT_MS)
 
 
 def save_notebook(page: Page) -> None:
