@@ -369,10 +369,10 @@ def _later_graded(assignment) -> dict[str, str]:
     return later
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_given_cells_do_not_hand_out_later_answers(assignment):
-    later = _later_graded(assignment)
-    problems = []
+def _released_definitions(assignment):
+    """The functions and classes the student's version defines outside solution regions: a list of
+    ``(where, name, line)``, and the cells that do not parse."""
+    definitions, problems = [], []
     for cell in source_cells(assignment):
         code = released_code(cell)
         if code is None:
@@ -382,31 +382,26 @@ def test_given_cells_do_not_hand_out_later_answers(assignment):
         except SyntaxError as error:
             problems.append(f"{cell.label()}: does not parse ({error.msg}, line {error.lineno})")
             continue
-        part = "the visible part of test cell" if cell.is_test else "given cell"
-        for name, line in names.items():
-            if name in later:
-                problems.append(f"{part} {cell.index} defines {name} (line {line}), which {later[name]} asks "
-                                "students to write")
+        where = f"{'the visible part of test cell' if cell.is_test else 'given cell'} {cell.index}"
+        definitions += [(where, name, line) for name, line in names.items()]
+    return definitions, problems
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_given_cells_do_not_hand_out_later_answers(assignment):
+    later = _later_graded(assignment)
+    definitions, problems = _released_definitions(assignment)
+    problems += [f"{where} defines {name} (line {line}), which {later[name]} asks students to write"
+                 for where, name, line in definitions if name in later]
     fail_with(assignment, problems, "a given cell hands out a later assignment's answer")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_given_cells_use_the_nnkit_helpers_instead_of_redefining_them(assignment):
-    problems = []
-    for cell in source_cells(assignment):
-        code = released_code(cell)
-        if code is None:
-            continue
-        try:
-            names = defined_names(code)
-        except SyntaxError as error:
-            problems.append(f"{cell.label()}: does not parse ({error.msg}, line {error.lineno})")
-            continue
-        part = "the visible part of test cell" if cell.is_test else "given cell"
-        for name, line in names.items():
-            for pattern, helper in NNKIT_HELPERS.items():
-                if re.fullmatch(pattern, name):
-                    problems.append(f"{part} {cell.index} defines {name} (line {line}): import {helper} instead")
+    definitions, problems = _released_definitions(assignment)
+    problems += [f"{where} defines {name} (line {line}): import {helper} instead"
+                 for where, name, line in definitions
+                 for pattern, helper in NNKIT_HELPERS.items() if re.fullmatch(pattern, name)]
     fail_with(assignment, problems, "contract 4 (a helper nnkit provides is redefined)")
 
 
